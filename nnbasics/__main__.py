@@ -1,0 +1,7 @@
+"""Allow ``python -m nnbasics``."""
+
+import sys
+
+from nnbasics.cli import main
+
+sys.exit(main())
