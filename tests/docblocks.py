@@ -1,0 +1,331 @@
+"""Inventory, run, lint and update the code blocks of the docs.
+
+The docs have two kinds of Python block (see DESIGN.md):
+
+* runnable: fenced exactly ```` ```python ````; pytest-codeblocks runs it, and so does
+  this module, alone in a fresh interpreter; its printed output follows under
+  ``<!--pytest-codeblocks:expected-output-->``;
+* package source: ```` ```python title="nnbasics/..." ```` whose body is only
+  ``--8<--`` includes.
+
+```` ```bash ```` blocks are run by pytest-codeblocks too (through bash), and their output
+is kept up to date here as well. Anything else that looks like Python is an error.
+
+Usage (from the repository root)::
+
+    python tests/docblocks.py --update   # rerun every block, rewrite expected outputs
+    python tests/docblocks.py --check    # rerun every block, fail on a difference
+    python tests/docblocks.py --lint     # ruff check + ruff format --check every block
+    python tests/docblocks.py --format   # ruff format every block in place
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+MARKER = "<!--pytest-codeblocks:expected-output-->"
+_FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
+RUN_TIMEOUT = 300  # seconds for one block
+
+
+@dataclass
+class Fence:
+    path: Path
+    start: int  # 0-based index of the opening fence line
+    end: int  # 0-based index of the closing fence line
+    indent: str
+    fence: str
+    info: str  # everything after the fence characters, unstripped
+    body: list[str]
+
+    @property
+    def location(self) -> str:
+        return f"{self.path.relative_to(ROOT)}:{self.start + 1}"
+
+    @property
+    def code(self) -> str:
+        return "".join(line + "\n" for line in self.body)
+
+    @property
+    def runnable(self) -> bool:
+        """Run by pytest-codeblocks as Python: a backtick fence whose info is exactly python."""
+        return self.fence.startswith("`") and self.info.rstrip() == "python"
+
+    @property
+    def shell(self) -> bool:
+        return self.fence.startswith("`") and self.info.strip() in {"bash", "sh"}
+
+    @property
+    def include(self) -> bool:
+        """A titled package-source include: only ``--8<--`` lines under title="nnbasics/..."."""
+        body = [line for line in self.body if line.strip()]
+        titled = bool(re.search(r"""title=(["'])nnbasics/[^"']+\1""", self.info))
+        return titled and bool(body) and all(line.strip().startswith("--8<--") for line in body)
+
+    @property
+    def python_looking(self) -> bool:
+        info = self.info.strip().strip("{}").lstrip(".").lower()
+        lang = re.split(r"[\s{}]", info, maxsplit=1)[0] if info else ""
+        return lang.startswith(("py", "ipython")) and not lang.startswith("pycon")
+
+
+@dataclass
+class Block:
+    """A runnable block with the expected-output fence that follows it (if any)."""
+
+    fence: Fence
+    expected: Fence | None
+
+
+def parse(path: Path) -> list[Fence]:
+    """Every fenced block of a Markdown file, in order."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    fences: list[Fence] = []
+    i = 0
+    while i < len(lines):
+        m = _FENCE.match(lines[i])
+        if not m:
+            i += 1
+            continue
+        indent, fence, info = m.group("indent"), m.group("fence"), m.group("info")
+        j = i + 1
+        while j < len(lines) and not (
+            lines[j].strip().startswith(fence) and lines[j].strip().strip(fence[0]) == ""
+        ):
+            j += 1
+        if j == len(lines):
+            raise ValueError(f"{path}:{i + 1}: fence {fence!r} is never closed")
+        body = [
+            line[len(indent) :] if line.startswith(indent) else line.lstrip()
+            for line in lines[i + 1 : j]
+        ]
+        fences.append(Fence(path, i, j, indent, fence, info, body))
+        i = j + 1
+    return fences
+
+
+def markdown_files() -> list[Path]:
+    return sorted(p for p in DOCS.rglob("*.md") if "_plugins" not in p.parts)
+
+
+def blocks(path: Path) -> list[Block]:
+    """Runnable Python and shell blocks of ``path`` with their expected-output fences."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    fences = parse(path)
+    out: list[Block] = []
+    for k, fence in enumerate(fences):
+        if not (fence.runnable or fence.shell):
+            continue
+        expected = None
+        if k + 1 < len(fences):
+            between = [line.strip() for line in lines[fence.end + 1 : fences[k + 1].start]]
+            if [line for line in between if line] == [MARKER]:
+                expected = fences[k + 1]
+        out.append(Block(fence, expected))
+    return out
+
+
+def problems(paths: list[Path] | None = None) -> list[str]:
+    """Fences that look like Python but are neither runnable nor a package-source include."""
+    found = []
+    for path in paths or markdown_files():
+        for fence in parse(path):
+            if fence.python_looking and not (fence.runnable or fence.include):
+                found.append(f"{fence.location}: untested fence {fence.fence}{fence.info.strip()}")
+    return found
+
+
+@dataclass
+class Result:
+    stdout: str
+    stderr: str
+    returncode: int
+
+
+def run_block(fence: Fence, cwd: Path | None = None, *, threads: int | None = None) -> Result:
+    """Run one block alone: Python in a fresh interpreter, shell through bash.
+
+    ``threads`` caps PyTorch's intra-op threads (so parallel runs do not oversubscribe
+    the cores); the printed outputs must not depend on it.
+    """
+    env = dict(os.environ, PYTHONIOENCODING="utf-8", PYTHONWARNINGS="default")
+    if threads is not None:
+        env["OMP_NUM_THREADS"] = env["MKL_NUM_THREADS"] = str(threads)
+    env.pop("PYTHONPATH", None)
+    # the interpreter's own bin/ (a virtual environment's) first: console scripts such as `nnbasics`
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    cmd = [sys.executable, "-c", fence.code] if fence.runnable else ["bash", "-c", fence.code]
+    # run from an empty folder so that `nnbasics` comes from the installed package
+    with tempfile.TemporaryDirectory() as tmp:
+        proc = subprocess.run(
+            cmd,
+            cwd=cwd or tmp,
+            env=env,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            timeout=RUN_TIMEOUT,
+        )
+    return Result(proc.stdout, proc.stderr, proc.returncode)
+
+
+def run_all(all_blocks: list[Block], jobs: int | None = None) -> list[Result]:
+    """Run every block, one per core, each with one PyTorch thread."""
+    jobs = jobs or max(1, os.cpu_count() or 1)
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(lambda b: run_block(b.fence, threads=1), all_blocks))
+
+
+def _write_expected(path: Path, found: list[tuple[Block, Result]]) -> bool:
+    """Rewrite the expected-output fences of one file; True if it changed."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    original = list(lines)
+    # edit from the bottom so earlier line numbers stay valid
+    for block, result in sorted(found, key=lambda br: br[0].fence.start, reverse=True):
+        indent = block.fence.indent
+        output = result.stdout.splitlines()
+        new = [
+            indent + "```text",
+            *[(indent + line) if line else "" for line in output],
+            indent + "```",
+        ]
+        if block.expected is not None:
+            start, end = block.expected.start, block.expected.end
+            if output:
+                lines[start : end + 1] = new
+            else:  # the block no longer prints: drop marker and fence
+                lines[block.fence.end + 1 : end + 1] = []
+        elif output:
+            lines[block.fence.end + 1 : block.fence.end + 1] = ["", indent + MARKER, "", *new]
+    if lines != original:
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return True
+    return False
+
+
+def update(paths: list[Path]) -> int:
+    todo = [(path, b) for path in paths for b in blocks(path)]
+    results = run_all([b for _, b in todo])
+    failed = 0
+    by_path: dict[Path, list[tuple[Block, Result]]] = {}
+    for (path, block), result in zip(todo, results, strict=True):
+        if result.returncode != 0:
+            failed += 1
+            print(f"FAILED {block.fence.location}\n{result.stderr}", file=sys.stderr)
+            continue
+        by_path.setdefault(path, []).append((block, result))
+    for path, found in by_path.items():
+        if _write_expected(path, found):
+            print(f"updated {path.relative_to(ROOT)}")
+    return 1 if failed else 0
+
+
+def check(paths: list[Path]) -> int:
+    todo = [b for path in paths for b in blocks(path)]
+    bad = 0
+    for block, result in zip(todo, run_all(todo), strict=True):
+        expected = block.expected.code if block.expected else ""
+        if result.returncode != 0 or result.stdout != expected:
+            bad += 1
+            print(
+                f"MISMATCH {block.fence.location}\n{result.stdout}{result.stderr}", file=sys.stderr
+            )
+    print(f"{len(todo) - bad} passed, {bad} failed")
+    return 1 if bad else 0
+
+
+def _block_files(paths: list[Path], tmp: Path) -> dict[Path, Fence]:
+    files = {}
+    for path in paths:
+        for block in blocks(path):
+            if block.fence.runnable:
+                name = f"{path.stem.replace('-', '_')}_L{block.fence.start + 1}.py"
+                (tmp / name).write_text(block.fence.code, encoding="utf-8")
+                files[tmp / name] = block.fence
+    return files
+
+
+def _ruff(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ruff", *args, "--config", str(ROOT / "pyproject.toml")],
+        capture_output=True,
+        text=True,
+    )
+
+
+def lint(paths: list[Path]) -> tuple[int, str]:
+    """ruff check and ruff format --check on every runnable block; (status, report)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        files = _block_files(paths, Path(tmp))
+        names = [str(f) for f in files]
+        # B007: the article's `for epoch in range(100):` loops keep their names
+        checked = _ruff(
+            "check", "--no-cache", "--output-format", "concise", "--extend-ignore", "B007", *names
+        )
+        formatted = _ruff("format", "--no-cache", "--check", *names)
+    report = checked.stdout + checked.stderr + formatted.stdout + formatted.stderr
+    for file, fence in files.items():  # point at the Markdown, not the temporary file
+        report = report.replace(str(file), fence.location)
+    return (1 if checked.returncode or formatted.returncode else 0), report
+
+
+def format_blocks(paths: list[Path]) -> int:
+    """ruff format every runnable block in place."""
+    with tempfile.TemporaryDirectory() as tmp:
+        files = _block_files(paths, Path(tmp))
+        result = _ruff("format", "--no-cache", *map(str, files))
+        if result.returncode:
+            print(result.stderr, file=sys.stderr)
+            return 1
+        by_path: dict[Path, list[tuple[Fence, str]]] = {}
+        for file, fence in files.items():
+            by_path.setdefault(fence.path, []).append((fence, file.read_text(encoding="utf-8")))
+    for path, items in by_path.items():
+        lines = path.read_text(encoding="utf-8").splitlines()
+        original = list(lines)
+        for fence, code in sorted(items, key=lambda item: item[0].start, reverse=True):
+            body = [(fence.indent + line) if line else "" for line in code.splitlines()]
+            lines[fence.start + 1 : fence.end] = body
+        if lines != original:
+            path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+            print(f"formatted {path.relative_to(ROOT)}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--update", action="store_true", help="rewrite expected outputs")
+    mode.add_argument("--check", action="store_true", help="fail on a stale expected output")
+    mode.add_argument("--lint", action="store_true", help="ruff check + format check")
+    mode.add_argument("--format", action="store_true", help="ruff format the blocks")
+    parser.add_argument("files", nargs="*", type=Path, help="Markdown files (default: docs/)")
+    args = parser.parse_args(argv)
+    paths = [p.resolve() for p in args.files] or markdown_files()
+    bad = problems(paths)
+    if bad:
+        print("\n".join(bad), file=sys.stderr)
+        return 1
+    if args.update:
+        return update(paths)
+    if args.check:
+        return check(paths)
+    if args.format:
+        return format_blocks(paths)
+    status, report = lint(paths)
+    print(report, end="")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
