@@ -38,6 +38,14 @@ _FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 RUN_TIMEOUT = 300  # seconds for one block
 
 
+def _display(path: Path) -> str:
+    """``path`` relative to the repository when it lies inside it."""
+    try:
+        return str(path.relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
 @dataclass
 class Fence:
     path: Path
@@ -50,7 +58,7 @@ class Fence:
 
     @property
     def location(self) -> str:
-        return f"{self.path.relative_to(ROOT)}:{self.start + 1}"
+        return f"{_display(self.path)}:{self.start + 1}"
 
     @property
     def code(self) -> str:
@@ -226,7 +234,7 @@ def update(paths: list[Path]) -> int:
         by_path.setdefault(path, []).append((block, result))
     for path, found in by_path.items():
         if _write_expected(path, found):
-            print(f"updated {path.relative_to(ROOT)}")
+            print(f"updated {_display(path)}")
     return 1 if failed else 0
 
 
@@ -298,7 +306,7 @@ def format_blocks(paths: list[Path]) -> int:
             lines[fence.start + 1 : fence.end] = body
         if lines != original:
             path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-            print(f"formatted {path.relative_to(ROOT)}")
+            print(f"formatted {_display(path)}")
     return 0
 
 

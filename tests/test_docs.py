@@ -1,0 +1,151 @@
+"""Every code block of the docs: inventoried, run alone in a fresh interpreter, linted.
+
+pytest-codeblocks (``pytest --codeblocks docs``) runs the same blocks inside the test
+process; this module runs each one as a reader would, pasted into a new interpreter.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+
+import docblocks
+import pytest
+
+ALL_BLOCKS = [b for path in docblocks.markdown_files() for b in docblocks.blocks(path)]
+
+
+@pytest.fixture(scope="module")
+def fresh_results() -> dict[str, docblocks.Result]:
+    results = docblocks.run_all(ALL_BLOCKS)
+    return {b.fence.location: r for b, r in zip(ALL_BLOCKS, results, strict=True)}
+
+
+def test_docs_have_runnable_blocks():
+    assert len([b for b in ALL_BLOCKS if b.fence.runnable]) >= 20
+
+
+@pytest.mark.parametrize("block", ALL_BLOCKS, ids=lambda b: b.fence.location)
+def test_block_runs_alone_and_prints_what_the_page_shows(block, fresh_results):
+    result = fresh_results[block.fence.location]
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == "", f"a reader would see this on stderr:\n{result.stderr}"
+    expected = block.expected.code if block.expected else ""
+    assert result.stdout == expected, (
+        "stale expected output: run `python tests/docblocks.py --update`"
+    )
+
+
+@pytest.mark.parametrize("block", ALL_BLOCKS, ids=lambda b: b.fence.location)
+def test_block_is_self_contained_and_seeded(block):
+    code = block.fence.code
+    if not block.fence.runnable:
+        return
+    assert "pytest-codeblocks:cont" not in code and "__main__" not in code
+    random = re.search(
+        r"torch\.(randn|rand|randint|randperm|manual_seed)\b|nn\.(Linear|Conv2d|"
+        r"Dropout)|Perceptron\(|MLP\(|ConvBlock\(|make_classifier\(|shuffle=True",
+        code,
+    )
+    if random:
+        assert re.search(r"torch\.manual_seed\(|set_seed\(", code), (
+            "block draws random numbers without seeding"
+        )
+
+
+def test_no_untested_python_fences():
+    assert docblocks.problems() == []
+
+
+def test_inventory_flags_every_fence_pytest_codeblocks_would_skip(tmp_path: Path):
+    page = tmp_path / "page.md"
+    page.write_text(
+        textwrap.dedent(
+            """\
+            ```python
+            print(1)
+            ```
+
+            ```python title="nnbasics/models.py"
+            --8<-- "nnbasics/models.py:mlp"
+            ```
+
+            ``` python
+            print(2)
+            ```
+
+            ```py
+            print(3)
+            ```
+
+            ~~~python
+            print(4)
+            ~~~
+
+            ```{.python}
+            print(5)
+            ```
+
+            ```python title="demo.py"
+            print(6)
+            ```
+
+            ```python title="nnbasics/models.py"
+            print(7)
+            ```
+
+            ```pycon
+            >>> 1
+            ```
+
+            ```text
+            python
+            ```
+            """
+        ),
+        encoding="utf-8",
+    )
+    flagged = [line.split(":")[1] for line in docblocks.problems([page])]
+    assert flagged == ["9", "13", "17", "21", "25", "29"]
+
+
+def test_includes_name_existing_sections():
+    pattern = re.compile(r'--8<--\s+"([^":]+)(?::([\w-]+))?"')
+    found = 0
+    for path in docblocks.markdown_files():
+        for fence in docblocks.parse(path):
+            if not fence.include:
+                continue
+            title = re.search(r'title="([^"]+)"', fence.info).group(1)
+            for line in fence.body:
+                m = pattern.search(line)
+                assert m, f"{fence.location}: malformed include {line!r}"
+                assert m.group(1) == title, f"{fence.location}: title must name the included file"
+                source = (docblocks.ROOT / m.group(1)).read_text(encoding="utf-8")
+                if m.group(2):
+                    assert f"--8<-- [start:{m.group(2)}]" in source
+                    assert f"--8<-- [end:{m.group(2)}]" in source
+                found += 1
+    assert found >= 5
+
+
+def test_docs_blocks_pass_ruff():
+    status, report = docblocks.lint(docblocks.markdown_files())
+    assert status == 0, report
+
+
+def test_update_command_rewrites_stale_output(tmp_path: Path):
+    page = tmp_path / "page.md"
+    page.write_text(
+        "```python\nprint(6 * 7)\n```\n\n"
+        f"{docblocks.MARKER}\n\n```text\n41\n```\n\n"
+        "```python\nprint('新')\n```\n",
+        encoding="utf-8",
+    )
+    assert docblocks.check([page]) == 1
+    assert docblocks.update([page]) == 0
+    text = page.read_text(encoding="utf-8")
+    assert "```text\n42\n```" in text
+    assert text.count(docblocks.MARKER) == 2 and "```text\n新\n```" in text
+    assert docblocks.check([page]) == 0

@@ -1,0 +1,211 @@
+"""The built site: strict build, article order, offline, math, Chinese search, the whole article."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = Path(__file__).parent / "article" / "seed.txt"
+
+PAGES = [
+    ("index.html", "神经网络基础概念"),
+    ("perceptron/index.html", "感知机"),
+    ("activations/index.html", "激活函数"),
+    ("backprop/index.html", "前向传播与反向传播"),
+    ("optimizers/index.html", "梯度下降优化器"),
+    ("losses/index.html", "损失函数"),
+    ("batch-norm/index.html", "Batch Normalization"),
+    ("dropout/index.html", "Dropout"),
+    ("training/index.html", "完整训练示例"),
+    ("summary/index.html", "总结"),
+]
+
+
+def _pages(site: Path) -> list[Path]:
+    return sorted(site.rglob("*.html"))
+
+
+def _main_text(page: Path) -> str:
+    """Visible text of the article body (no nav, no scripts), tags stripped."""
+    doc = page.read_text(encoding="utf-8")
+    m = re.search(r'<article class="md-content__inner[^"]*">(.*?)</article>', doc, re.S)
+    body = m.group(1) if m else doc
+    body = re.sub(r"<(script|style)\b.*?</\1>", " ", body, flags=re.S)
+    body = re.sub(r"<math\b.*?</math>", " ", body, flags=re.S)
+    return html.unescape(re.sub(r"<[^>]+>", " ", body))
+
+
+def test_every_section_has_its_page_with_its_title(built_site: Path):
+    for rel, title in PAGES:
+        page = built_site / rel
+        assert page.exists(), rel
+        assert "<h1" in page.read_text(encoding="utf-8")
+        assert title in _main_text(page).split("\n", 3)[0] + _main_text(page)[:200], rel
+
+
+def test_navigation_follows_the_article(built_site: Path):
+    home = (built_site / "index.html").read_text(encoding="utf-8")
+    nav = home[home.index('<nav class="md-nav md-nav--primary"') :]
+    links = re.findall(r'<a href="([^"#]*)" class="md-nav__link', nav)
+    order = [re.sub(r"index\.html$|/$", "", link.lstrip("./")) for link in links]
+    expected = [re.sub(r"/?index\.html$", "", rel) for rel, _ in PAGES]
+    seen = list(dict.fromkeys(o for o in order if o in expected))
+    assert seen == expected
+
+
+def test_html_lang_is_chinese(built_site: Path):
+    for page in _pages(built_site):
+        assert '<html lang="zh"' in page.read_text(encoding="utf-8"), page
+
+
+_RESOURCE = re.compile(
+    r"<(script|link|img|iframe|source|video|audio|embed|object|track)\b[^>]*?"
+    r"\b(src|href|data|srcset|poster)=[\"']?([^\"' >]+)",
+    re.I,
+)
+
+
+def _external(url: str) -> bool:
+    return bool(re.match(r"(?i)^(https?:)?//", url.strip()))
+
+
+def test_no_page_loads_anything_from_the_network(built_site: Path):
+    offenders = []
+    for page in _pages(built_site):
+        doc = page.read_text(encoding="utf-8")
+        for tag, attr, url in _RESOURCE.findall(doc):
+            if tag.lower() == "link" and re.search(r'rel="?(canonical|alternate)', doc):
+                # <link rel=canonical/alternate> are not fetched; check the rest of links
+                pass
+            if _external(url) and not _is_link_only(doc, url):
+                offenders.append(f"{page.relative_to(built_site)}: <{tag} {attr}={url}>")
+        assert 'class="mermaid"' not in doc  # the bundle would fetch Mermaid from a CDN
+    for css in built_site.rglob("*.css"):
+        text = css.read_text(encoding="utf-8")
+        for url in re.findall(r"url\(\s*['\"]?([^'\")]+)", text) + re.findall(
+            r"@import\s+['\"]([^'\"]+)", text
+        ):
+            if _external(url):
+                offenders.append(f"{css.relative_to(built_site)}: {url}")
+    assert offenders == []
+
+
+def _is_link_only(doc: str, url: str) -> bool:
+    """<link rel="canonical"> and similar carry a URL but are never fetched."""
+    for m in re.finditer(r"<link\b[^>]*>", doc):
+        tag = m.group(0)
+        if url in tag and re.search(r'rel="?(canonical|alternate|me|author)', tag):
+            return True
+    return False
+
+
+def test_no_web_fonts_or_cdn(built_site: Path):
+    for path in list(_pages(built_site)) + list(built_site.rglob("*.css")):
+        text = path.read_text(encoding="utf-8")
+        for host in (
+            "fonts.googleapis.com",
+            "fonts.gstatic.com",
+            "cdn.jsdelivr.net",
+            "cdnjs.cloudflare.com",
+            "polyfill.io",
+        ):
+            assert host not in text, f"{path}: {host}"
+
+
+def test_math_is_rendered_to_mathml(built_site: Path):
+    pages_with_math = 0
+    for page in _pages(built_site):
+        doc = page.read_text(encoding="utf-8")
+        if 'class="arithmatex"' in doc:
+            pages_with_math += 1
+            assert "<math" in doc
+        text = _main_text(page)
+        text = re.sub(r"<pre\b.*?</pre>|<code\b.*?</code>", " ", text, flags=re.S)
+        assert not re.search(r"\\\(|\\\[|\$\$|\$[^$\n]*\\[a-zA-Z]+", text), (
+            f"raw LaTeX left in {page}"
+        )
+    assert pages_with_math >= 7
+
+
+def test_search_index_is_segmented_chinese(built_site: Path):
+    index = json.loads((built_site / "search" / "search_index.json").read_text("utf-8"))
+    assert index["config"]["lang"] == ["zh"]
+    assert "\\u200b" in index["config"]["separator"]
+    text = "\n".join(doc["title"] + " " + doc["text"] for doc in index["docs"])
+    # jieba inserted zero-width spaces between words, so lunr indexes words, not whole lines
+    for words in (["反向", "传播"], ["梯度", "消失"], ["权重", "衰减"], ["神经元"]):
+        assert "\u200b".join(words) in text or all(f"\u200b{w}\u200b" in text for w in words)
+
+
+def _normalise(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text)
+    text = text.replace("“", '"').replace("”", '"').replace("。", ".").replace("、", ",")
+    return re.sub(r"\s+", "", text).replace("\u200b", "")
+
+
+def _article_statements() -> list[str]:
+    """The seed's lines, cut where its lost line breaks glued code to the next heading."""
+    lines = SEED.read_text(encoding="utf-8").splitlines()
+    body = lines[4:-3]  # title/metadata lines above, contributors/changelog below
+    pieces = []
+    for line in body:
+        pieces += [p for p in re.split(r"(?<=[\x21-\x7e])(?=[\u4e00-\u9fff])", line) if p.strip()]
+    return pieces
+
+
+def _found(statement: str, corpus: str) -> bool:
+    if re.fullmatch(r"\|[-|\s]+\|", statement):  # a table's separator row
+        return True
+    if statement.startswith("|"):  # a table row: its cells, in order, as the rendered table
+        cells = [c for c in statement.strip("|").split("|")]
+        return _normalise("".join(cells)) in corpus
+    m = re.fullmatch(r"def (\w+)\((.*)\):", statement)
+    if m:  # a signature: the page may add type hints (`x: int`, `-> None`)
+        params = []
+        for param in m.group(2).split(","):
+            name, _, default = param.strip().partition("=")
+            params.append(
+                re.escape(name) + r"(?::[^,=)]+)?" + (re.escape("=" + default) if default else "")
+            )
+        pattern = re.escape(f"def{m.group(1)}(") + ",".join(params) + r",?\)(?:->[^:]+)?:"
+        return re.search(pattern, corpus) is not None
+    return _normalise(statement) in corpus
+
+
+def test_the_whole_article_is_on_the_site(built_site: Path):
+    corpus = _normalise(
+        " ".join(_main_text(page) for page in _pages(built_site) if page.name == "index.html")
+    )
+    statements = _article_statements()
+    assert len(statements) > 150
+    missing = [s for s in statements if not _found(s, corpus)]
+    assert missing == []
+
+
+def test_the_coverage_check_can_fail():
+    corpus = _normalise("def forward(self, x: torch.Tensor) -> torch.Tensor: | a | b |")
+    assert _found("def forward(self, x):", corpus)
+    assert not _found("def forward(self, y):", corpus)
+    assert not _found("感知机是最简单的神经网络单元", corpus)
+
+
+def test_article_metadata_on_home_page(built_site: Path):
+    text = _main_text(built_site / "index.html")
+    lines = SEED.read_text(encoding="utf-8").splitlines()
+    assert lines[0] in text  # 神经网络基础概念
+    assert lines[3] in text  # 2025-08-28
+    for tag in ("neural-network", "deep-learning"):
+        assert tag in text
+
+
+@pytest.mark.parametrize("rel", [rel for rel, _ in PAGES])
+def test_each_page_has_a_description(built_site: Path, rel: str):
+    doc = (built_site / rel).read_text(encoding="utf-8")
+    m = re.search(r'<meta name="description" content="([^"]+)"', doc)
+    assert m and len(m.group(1)) > 20
