@@ -1,0 +1,59 @@
+# The two commands of the README:
+#   make serve   install the docs tools and serve the site on http://127.0.0.1:8000
+#   make test    install everything and run every test (package, docs blocks, site, workflows)
+# Both create .venv/ and install PyTorch's CPU build (never the multi-GB CUDA build).
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip
+# PyTorch's CPU-only wheels; PyPI itself serves the CUDA build on Linux.
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
+TORCH := torch==2.13.0
+export NO_MKDOCS_2_WARNING := 1
+
+.PHONY: test serve build update-docs format lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.torch: $(BIN)/python constraints.txt
+	$(PIP) install --quiet --disable-pip-version-check -c constraints.txt \
+		--index-url $(TORCH_INDEX) --extra-index-url https://pypi.org/simple "$(TORCH)"
+	touch $@
+
+$(VENV)/.docs: $(VENV)/.torch pyproject.toml constraints.txt
+	$(PIP) install --quiet --disable-pip-version-check -c constraints.txt -e ".[docs]"
+	touch $@
+
+$(VENV)/.test: $(VENV)/.torch pyproject.toml constraints.txt
+	$(PIP) install --quiet --disable-pip-version-check -c constraints.txt -e ".[test]"
+	touch $@ $(VENV)/.docs
+
+## make test: every test, one command (what .ci/run and the workflow run)
+test: $(VENV)/.test
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest --codeblocks tests docs $(PYTEST_ARGS)
+
+## make serve: the site with live reload on http://127.0.0.1:8000
+serve: $(VENV)/.docs
+	$(BIN)/python -m mkdocs serve --dev-addr 127.0.0.1:8000
+
+## make build: the static site in site/ (mkdocs build --strict)
+build: $(VENV)/.docs
+	$(BIN)/python -m mkdocs build --strict
+
+## make update-docs: rerun every docs block and rewrite the outputs shown under it
+update-docs: $(VENV)/.test
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python tests/docblocks.py --update
+
+## make format: ruff format the package, the tests and every docs block
+format: $(VENV)/.test
+	$(BIN)/python -m ruff format .
+	$(BIN)/python -m ruff check --fix .
+	$(BIN)/python tests/docblocks.py --format
+
+bench: $(VENV)/.test
+	$(BIN)/python benchmarks/bench_fit.py
+
+clean:
+	rm -rf $(VENV) site dist .pytest_cache .ruff_cache

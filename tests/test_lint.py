@@ -1,0 +1,23 @@
+"""ruff lints and checks the formatting of the package, the tests and the build hooks."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _ruff(*args):
+    return subprocess.run(
+        [sys.executable, "-m", "ruff", *args], cwd=ROOT, capture_output=True, text=True
+    )
+
+
+def test_ruff_check():
+    result = _ruff("check", "--no-cache", ".")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff_format():
+    result = _ruff("format", "--no-cache", "--check", ".")
+    assert result.returncode == 0, result.stdout + result.stderr

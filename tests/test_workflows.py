@@ -1,0 +1,88 @@
+"""The GitHub workflows: zizmor and the workflow JSON schema report nothing; structure holds."""
+
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+
+
+def _tool(module, *args):
+    bindir = Path(sys.executable).parent
+    return subprocess.run(
+        [str(bindir / module), *args], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_zizmor_reports_nothing():
+    result = _tool("zizmor", "--offline", "--no-progress", ".github/workflows")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No findings" in result.stdout
+
+
+def test_workflows_match_the_github_schema():
+    result = _tool(
+        "check-jsonschema", "--builtin-schema", "vendor.github-workflows", *map(str, WORKFLOWS)
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _load(name):
+    return yaml.safe_load((ROOT / ".github" / "workflows" / name).read_text(encoding="utf-8"))
+
+
+def test_ci_tests_then_builds_then_deploys_main_only():
+    ci = _load("ci.yml")
+    on = ci[True]  # YAML 1.1 reads the key `on` as True
+    assert "pull_request" in on and "push" in on
+    jobs = ci["jobs"]
+    assert jobs["build"]["needs"] == "test" and jobs["deploy"]["needs"] == "build"
+    assert "refs/heads/main" in jobs["deploy"]["if"]
+    assert jobs["test"]["strategy"]["matrix"]["python-version"] == ["3.10", "3.13"]
+    assert any("make test" in step.get("run", "") for step in jobs["test"]["steps"])
+    assert jobs["deploy"]["permissions"] == {"pages": "write", "id-token": "write"}
+    assert ci["permissions"] == {}
+
+
+def test_every_action_is_pinned_by_commit_with_its_version():
+    for wf in WORKFLOWS:
+        for line in wf.read_text(encoding="utf-8").splitlines():
+            m = re.search(r"uses:\s*([^\s#]+)(.*)", line)
+            if m:
+                ref = m.group(1).split("@")[1]
+                assert re.fullmatch(r"[0-9a-f]{40}", ref), f"{wf.name}: {line.strip()}"
+                assert re.search(r"#\s*v\d", m.group(2)), f"{wf.name}: version comment missing"
+
+
+def test_sdist_and_wheel_build_and_pass_twine_check(tmp_path):
+    build = subprocess.run(
+        [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(tmp_path), str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert build.returncode == 0, build.stdout + build.stderr
+    dists = sorted(tmp_path.iterdir(), key=lambda p: p.suffix)
+    assert [p.suffix for p in dists] == [".gz", ".whl"]
+    check = subprocess.run(
+        [sys.executable, "-m", "twine", "check", "--strict", *map(str, dists)],
+        capture_output=True,
+        text=True,
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    names = zipfile.ZipFile(dists[1]).namelist()
+    assert "nnbasics/py.typed" in names and not any(n.startswith("tests/") for n in names)
+    metadata = (
+        zipfile.ZipFile(dists[1]).read(next(n for n in names if n.endswith("METADATA"))).decode()
+    )
+    requires = [
+        line
+        for line in metadata.splitlines()
+        if line.startswith("Requires-Dist:") and "extra ==" not in line
+    ]
+    assert [r.split()[1].split(">")[0] for r in requires] == ["torch"]
