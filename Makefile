@@ -17,9 +17,10 @@ export NO_MKDOCS_2_WARNING := 1
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
+# torch alone from the CPU index (--no-deps); its dependencies come from PyPI in the next step
 $(VENV)/.torch: $(BIN)/python constraints.txt
-	$(PIP) install --quiet --disable-pip-version-check -c constraints.txt \
-		--index-url $(TORCH_INDEX) --extra-index-url https://pypi.org/simple "$(TORCH)"
+	$(PIP) install --quiet --disable-pip-version-check --retries 2 --no-deps \
+		-c constraints.txt --index-url $(TORCH_INDEX) "$(TORCH)"
 	touch $@
 
 $(VENV)/.docs: $(VENV)/.torch pyproject.toml constraints.txt
