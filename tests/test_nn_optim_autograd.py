@@ -1,0 +1,285 @@
+"""nnbasics.nn, nnbasics.optim and nnbasics.autograd against PyTorch."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import pytest
+import torch
+import torch.nn as tnn
+
+from nnbasics import autograd, nn, optim
+from nnbasics.models import MLP
+from nnbasics.training import fit
+
+D = torch.float64
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs"),
+    [
+        (nn.ReLU(), tnn.ReLU()),
+        (nn.LeakyReLU(0.2), tnn.LeakyReLU(0.2)),
+        (nn.Sigmoid(), tnn.Sigmoid()),
+        (nn.Tanh(), tnn.Tanh()),
+        (nn.GELU(), tnn.GELU()),
+        (nn.GELU("tanh"), tnn.GELU("tanh")),
+    ],
+)
+def test_activation_modules(ours, theirs):
+    x = torch.randn(4, 3, dtype=D)
+    torch.testing.assert_close(ours(x), theirs(x))
+
+
+def test_prelu_learns_its_slope_like_torch():
+    ours, theirs = nn.PReLU(3).double(), tnn.PReLU(3).double()
+    assert ours.state_dict().keys() == theirs.state_dict().keys()
+    x = torch.randn(5, 3, dtype=D)
+    ours(x).sum().backward()
+    theirs(x).sum().backward()
+    torch.testing.assert_close(ours.weight.grad, theirs.weight.grad)
+
+
+@pytest.mark.parametrize(
+    ("cls", "tcls", "shape"),
+    [
+        (nn.BatchNorm1d, tnn.BatchNorm1d, (8, 4)),
+        (nn.BatchNorm1d, tnn.BatchNorm1d, (8, 4, 3)),
+        (nn.BatchNorm2d, tnn.BatchNorm2d, (6, 4, 3, 3)),
+    ],
+)
+@pytest.mark.parametrize("momentum", [0.1, None])
+def test_batchnorm_modules_train_eval_and_state_dict(cls, tcls, shape, momentum):
+    torch.manual_seed(0)
+    theirs = tcls(4, momentum=momentum).double()
+    ours = cls(4, momentum=momentum).double()
+    for _ in range(3):
+        x = torch.randn(shape, dtype=D) * 3 + 1
+        torch.testing.assert_close(ours(x), theirs(x))
+    assert ours.state_dict().keys() == theirs.state_dict().keys()
+    for key, value in theirs.state_dict().items():
+        torch.testing.assert_close(ours.state_dict()[key], value)
+    ours.eval()
+    theirs.eval()
+    x = torch.randn(shape, dtype=D)
+    torch.testing.assert_close(ours(x), theirs(x))
+    fresh = cls(4).double()
+    fresh.load_state_dict(theirs.state_dict())  # a torch state_dict loads into ours
+    fresh.eval()
+    torch.testing.assert_close(fresh(x), theirs(x))
+    with pytest.raises(ValueError, match="expected"):
+        ours(torch.randn(2, 4, 1, 1, 1, dtype=D))
+
+
+def test_batchnorm_without_running_stats_or_affine():
+    ours, theirs = (
+        nn.BatchNorm1d(3, affine=False, track_running_stats=False),
+        tnn.BatchNorm1d(3, affine=False, track_running_stats=False),
+    )
+    x = torch.randn(5, 3)
+    ours.eval()
+    theirs.eval()
+    torch.testing.assert_close(ours(x), theirs(x))
+    assert ours.state_dict().keys() == theirs.state_dict().keys()
+
+
+def test_layernorm_groupnorm_dropout_modules():
+    torch.manual_seed(0)
+    x = torch.randn(2, 6, 5, dtype=D)
+    torch.testing.assert_close(nn.LayerNorm(5).double()(x), tnn.LayerNorm(5).double()(x))
+    torch.testing.assert_close(nn.GroupNorm(3, 6).double()(x), tnn.GroupNorm(3, 6).double()(x))
+    assert nn.LayerNorm([6, 5]).state_dict().keys() == tnn.LayerNorm([6, 5]).state_dict().keys()
+    with pytest.raises(ValueError, match=r"num_channels \(6\).*num_groups \(4\)"):
+        nn.GroupNorm(4, 6)
+    ours, theirs = nn.Dropout(0.3), tnn.Dropout(0.3)
+    torch.manual_seed(3)
+    a = ours(x)
+    torch.manual_seed(3)
+    torch.testing.assert_close(a, theirs(x))
+    ours.eval()
+    assert torch.equal(ours(x), x)
+    with pytest.raises(ValueError, match=r"got 1\.2"):
+        nn.Dropout(1.2)
+
+
+def _trajectory(make, steps=25):
+    torch.manual_seed(0)
+    w = torch.randn(5, 3, dtype=D, requires_grad=True)
+    b = torch.randn(3, dtype=D, requires_grad=True)
+    X = torch.randn(20, 5, dtype=D)
+    opt = make([{"params": [w]}, {"params": [b], "lr": 0.05}])
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = ((X @ w + b).tanh() ** 2).sum()
+        loss.backward()
+        opt.step()
+    return torch.cat([w.detach().flatten(), b.detach()]), opt
+
+
+SGD_OPTIONS = [
+    dict(momentum=m, dampening=d, weight_decay=wd, nesterov=n, maximize=mx)
+    for m, d, wd, n, mx in itertools.product(
+        [0.0, 0.9], [0.0, 0.3], [0.0, 0.1], [False, True], [False, True]
+    )
+    if not (n and (m == 0 or d != 0))
+]
+
+
+@pytest.mark.parametrize("kw", SGD_OPTIONS, ids=str)
+def test_sgd_trajectory_equals_torch(kw):
+    ours, _ = _trajectory(lambda p: optim.SGD(p, lr=0.01, **kw))
+    theirs, _ = _trajectory(lambda p: torch.optim.SGD(p, lr=0.01, foreach=False, **kw))
+    torch.testing.assert_close(ours, theirs, rtol=1e-12, atol=1e-12)
+
+
+ADAM_OPTIONS = [
+    dict(weight_decay=wd, amsgrad=a, maximize=m)
+    for wd, a, m in itertools.product([0.0, 0.1], [False, True], [False, True])
+]
+
+
+@pytest.mark.parametrize("kw", ADAM_OPTIONS, ids=str)
+@pytest.mark.parametrize(
+    ("ours_cls", "torch_cls"), [(optim.Adam, torch.optim.Adam), (optim.AdamW, torch.optim.AdamW)]
+)
+def test_adam_and_adamw_trajectories_equal_torch(kw, ours_cls, torch_cls):
+    ours, opt = _trajectory(lambda p: ours_cls(p, lr=0.01, betas=(0.8, 0.95), eps=1e-6, **kw))
+    theirs, topt = _trajectory(
+        lambda p: torch_cls(p, lr=0.01, betas=(0.8, 0.95), eps=1e-6, foreach=False, **kw)
+    )
+    torch.testing.assert_close(ours, theirs, rtol=1e-12, atol=1e-12)
+    # state_dict round trip: a fresh optimizer continues exactly where this one was
+    state = opt.state_dict()
+    assert state["state"][0].keys() == topt.state_dict()["state"][0].keys()
+
+
+def test_optimizer_state_dict_round_trip_continues_identically():
+    def run(split):
+        torch.manual_seed(0)
+        w = torch.randn(4, dtype=D, requires_grad=True)
+        opt = optim.AdamW([w], lr=0.1, amsgrad=True)
+        for step in range(20):
+            if step == split:
+                saved = opt.state_dict()
+                opt = optim.AdamW([w], lr=0.1, amsgrad=True)
+                opt.load_state_dict(saved)
+            opt.zero_grad()
+            (w.sin() ** 2).sum().backward()
+            opt.step()
+        return w.detach()
+
+    torch.testing.assert_close(run(split=-1), run(split=10), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize(
+    ("make", "match"),
+    [
+        (lambda p: optim.SGD(p, lr=-1.0), "learning rate: -1.0"),
+        (lambda p: optim.SGD(p, momentum=-0.5), "momentum value: -0.5"),
+        (lambda p: optim.SGD(p, weight_decay=-1), "weight_decay value: -1"),
+        (lambda p: optim.SGD(p, nesterov=True), "Nesterov"),
+        (lambda p: optim.SGD(p, momentum=0.9, dampening=0.1, nesterov=True), "dampening=0.1"),
+        (lambda p: optim.Adam(p, eps=-1e-8), "epsilon value: -1e-08"),
+        (lambda p: optim.Adam(p, betas=(1.0, 0.9)), "index 0: 1.0"),
+        (lambda p: optim.AdamW(p, betas=(0.9, -0.1)), "index 1: -0.1"),
+        (lambda p: optim.AdamW(p, weight_decay=-0.01), "weight_decay value: -0.01"),
+    ],
+)
+def test_optimizer_bad_arguments(make, match):
+    with pytest.raises(ValueError, match=match.replace("(", r"\(").replace(".", r"\.")):
+        make([torch.zeros(2, requires_grad=True)])
+
+
+def test_cosine_schedule_equals_torch_and_works_in_fit():
+    p = torch.nn.Parameter(torch.zeros(1))
+    o1, o2 = torch.optim.SGD([p], lr=1.0), torch.optim.SGD([p], lr=1.0)
+    s1 = optim.CosineAnnealingLR(o1, T_max=10, eta_min=0.1)
+    s2 = torch.optim.lr_scheduler.CosineAnnealingLR(o2, T_max=10, eta_min=0.1)
+    for _ in range(25):
+        o1.step()
+        o2.step()
+        s1.step()
+        s2.step()
+        assert s1.get_last_lr()[0] == pytest.approx(s2.get_last_lr()[0], abs=1e-12)
+    assert s1.state_dict()["T_max"] == 10
+    with pytest.raises(ValueError, match="T_max"):
+        optim.CosineAnnealingLR(o1, T_max=0)
+    # usable wherever torch's are: through nnbasics.training.fit
+    X, y = torch.randn(64, 4), torch.randint(0, 2, (64,))
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X, y), batch_size=16)
+    model = MLP(4, 8, 2)
+    opt = optim.AdamW(model.parameters(), lr=1e-2)
+    history = fit(
+        model,
+        loader,
+        tnn.CrossEntropyLoss(),
+        opt,
+        4,
+        scheduler=optim.CosineAnnealingLR(opt, T_max=4),
+    )
+    assert history.lr == pytest.approx(
+        [1e-2 * (1 + math.cos(math.pi * t / 4)) / 2 for t in range(4)]
+    )
+
+
+@pytest.mark.parametrize("activation", ["relu", "sigmoid", "tanh", "gelu"])
+def test_manual_backprop_equals_loss_backward(activation):
+    torch.manual_seed(0)
+    model = MLP(10, 16, 3).double()
+    if activation != "gelu":
+        model.gelu = {"relu": tnn.ReLU(), "sigmoid": tnn.Sigmoid(), "tanh": tnn.Tanh()}[activation]
+    x = torch.randn(8, 10, dtype=D, requires_grad=True)
+    y = torch.randint(0, 3, (8,))
+    out = model(x)
+    loss = tnn.functional.cross_entropy(out, y)
+    loss.backward()
+    manual = autograd.TwoLayerMLP.from_module(model, activation)
+    out2 = manual(x.detach())
+    torch.testing.assert_close(out2, out.detach())
+    grad_out = (torch.softmax(out2, 1) - tnn.functional.one_hot(y, 3)) / len(y)
+    grads = manual.backward(grad_out)
+    for name, p in model.named_parameters():
+        torch.testing.assert_close(grads[name], p.grad, rtol=1e-10, atol=1e-12)
+    torch.testing.assert_close(grads["input"], x.grad, rtol=1e-10, atol=1e-12)
+
+
+def test_numerical_gradient_checks_autograd():
+    x = torch.randn(3, 2, dtype=D, requires_grad=True)
+
+    def f(t):
+        return (t.sin() * t.exp()).sum()
+
+    (auto,) = torch.autograd.grad(f(x), x)
+    torch.testing.assert_close(autograd.numerical_gradient(f, x), auto, rtol=1e-7, atol=1e-8)
+    with pytest.raises(ValueError, match="eps"):
+        autograd.numerical_gradient(f, x, eps=0)
+
+
+def test_value_engine_matches_torch():
+    a, b = autograd.Value(1.5), autograd.Value(-0.7)
+    out = (a * b + a**2).tanh() + (b * 3).exp() - a / b + (a - 4).relu() * 2
+    out.backward()
+    ta = torch.tensor(1.5, dtype=D, requires_grad=True)
+    tb = torch.tensor(-0.7, dtype=D, requires_grad=True)
+    tout = (ta * tb + ta**2).tanh() + (tb * 3).exp() - ta / tb + torch.relu(ta - 4) * 2
+    tout.backward()
+    assert out.data == pytest.approx(tout.item(), rel=1e-12)
+    assert a.grad == pytest.approx(ta.grad.item(), rel=1e-12)
+    assert b.grad == pytest.approx(tb.grad.item(), rel=1e-12)
+
+
+def test_value_mlp_learns_xor():
+    mlp = autograd.ValueMLP(2, 4, seed=0)
+    data = [((0.0, 0.0), -1.0), ((0.0, 1.0), 1.0), ((1.0, 0.0), 1.0), ((1.0, 1.0), -1.0)]
+    first = None
+    for _ in range(200):
+        loss = sum(((mlp(x) - y) ** 2 for x, y in data), autograd.Value(0.0))
+        first = first if first is not None else loss.data
+        for p in mlp.parameters():
+            p.grad = 0.0
+        loss.backward()
+        for p in mlp.parameters():
+            p.data -= 0.05 * p.grad
+    assert loss.data < 0.05 < first
+    assert all((mlp(x).data > 0) == (y > 0) for x, y in data)
