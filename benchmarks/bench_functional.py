@@ -1,0 +1,118 @@
+"""nnbasics (from scratch) versus PyTorch on the CPU: time ratios, median of repeats.
+
+Targets (issue "nnbasics from scratch"): activations and losses <= 3x; optimizer steps
+<= 3x torch's foreach=False step; ctc_loss <= 20x at T=50, N=16, C=20, S=30;
+``import nnbasics`` <= 50 ms over ``import torch``.
+
+    python benchmarks/bench_functional.py [--repeats 21]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+
+import torch
+import torch.nn.functional as TF
+
+import nnbasics.functional as F
+from nnbasics import optim
+
+
+def _median_time(fn, repeats: int, inner: int = 20) -> float:
+    fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(inner):
+            fn()
+        times.append((time.perf_counter() - start) / inner)
+    return statistics.median(times)
+
+
+def _import_ms(stmt: str) -> float:
+    code = f"import time; t = time.perf_counter(); {stmt}; print(time.perf_counter() - t)"
+    runs = [float(subprocess.check_output([sys.executable, "-c", code])) for _ in range(5)]
+    return 1000 * statistics.median(runs)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=21)
+    args = parser.parse_args()
+    torch.manual_seed(0)
+    x = torch.randn(256, 512)
+    y = torch.randint(0, 512, (256,))
+    t = torch.rand(256, 512)
+    T, N, C, S = 50, 16, 20, 30
+    lp = torch.randn(T, N, C).log_softmax(2)
+    tg = torch.randint(1, C, (N, S))
+    il, tl = torch.full((N,), T), torch.randint(10, S + 1, (N,))
+    xb = torch.randn(64, 32, 8, 8)
+    rm, rv = torch.zeros(32), torch.ones(32)
+    cases = {
+        "relu": (lambda: F.relu(x), lambda: TF.relu(x)),
+        "leaky_relu": (lambda: F.leaky_relu(x), lambda: TF.leaky_relu(x)),
+        "sigmoid": (lambda: F.sigmoid(x), lambda: torch.sigmoid(x)),
+        "tanh": (lambda: F.tanh(x), lambda: torch.tanh(x)),
+        "gelu": (lambda: F.gelu(x), lambda: TF.gelu(x)),
+        "gelu (tanh)": (lambda: F.gelu(x, "tanh"), lambda: TF.gelu(x, approximate="tanh")),
+        "softmax": (lambda: F.softmax(x, 1), lambda: TF.softmax(x, 1)),
+        "log_softmax": (lambda: F.log_softmax(x, 1), lambda: TF.log_softmax(x, 1)),
+        "mse_loss": (lambda: F.mse_loss(x, t), lambda: TF.mse_loss(x, t)),
+        "huber_loss": (lambda: F.huber_loss(x, t), lambda: TF.huber_loss(x, t)),
+        "cross_entropy": (lambda: F.cross_entropy(x, y), lambda: TF.cross_entropy(x, y)),
+        "bce_with_logits": (
+            lambda: F.binary_cross_entropy_with_logits(x, t),
+            lambda: TF.binary_cross_entropy_with_logits(x, t),
+        ),
+        "batch_norm (train)": (
+            lambda: F.batch_norm(xb, rm, rv, training=True),
+            lambda: TF.batch_norm(xb, rm, rv, training=True),
+        ),
+        "layer_norm": (lambda: F.layer_norm(x, (512,)), lambda: TF.layer_norm(x, (512,))),
+        "group_norm": (lambda: F.group_norm(xb, 8), lambda: TF.group_norm(xb, 8)),
+        "dropout": (lambda: F.dropout(x, 0.3), lambda: TF.dropout(x, 0.3)),
+        "ctc_loss (T=50,N=16,C=20,S=30)": (
+            lambda: F.ctc_loss(lp, tg, il, tl),
+            lambda: TF.ctc_loss(lp, tg, il, tl),
+        ),
+    }
+    params = [torch.randn(256, 256, requires_grad=True) for _ in range(4)]
+    for p in params:
+        p.grad = torch.randn_like(p)
+
+    def step_case(ours_cls, torch_cls, **kw):
+        ours = ours_cls([p.detach().clone().requires_grad_() for p in params], **kw)
+        theirs = torch_cls(
+            [p.detach().clone().requires_grad_() for p in params], foreach=False, **kw
+        )
+        for opt in (ours, theirs):
+            for q, p in zip(opt.param_groups[0]["params"], params, strict=True):
+                q.grad = p.grad.clone()
+        return ours.step, theirs.step
+
+    cases["SGD step (momentum, nesterov)"] = step_case(
+        optim.SGD, torch.optim.SGD, lr=0.01, momentum=0.9, nesterov=True
+    )
+    cases["Adam step"] = step_case(optim.Adam, torch.optim.Adam, lr=1e-3)
+    cases["AdamW step (amsgrad)"] = step_case(optim.AdamW, torch.optim.AdamW, lr=1e-3, amsgrad=True)
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, median of {args.repeats}")
+    print(f"{'function':34} {'nnbasics':>10} {'torch':>10} {'ratio':>7}")
+    for name, (ours, theirs) in cases.items():
+        a = _median_time(ours, args.repeats)
+        b = _median_time(theirs, args.repeats)
+        print(f"{name:34} {a * 1e6:8.1f}us {b * 1e6:8.1f}us {a / b:7.2f}")
+    torch_ms = _import_ms("import torch")
+    ours_ms = _import_ms("import torch; import nnbasics")
+    print(
+        f"import torch {torch_ms:.0f} ms; import torch + nnbasics {ours_ms:.0f} ms "
+        f"(+{ours_ms - torch_ms:.0f} ms)"
+    )
+
+
+if __name__ == "__main__":
+    main()
