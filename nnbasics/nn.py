@@ -160,14 +160,14 @@ class _BatchNorm(nn.Module):
             self.num_batches_tracked.add_(1)
             if self.momentum is None:  # cumulative moving average
                 momentum = 1.0 / float(self.num_batches_tracked)
-        use_batch_stats = self.training or not self.track_running_stats
+        # eval mode without running statistics normalises with the batch's, as torch does
         return F.batch_norm(
             input,
-            self.running_mean if not self.training or self.track_running_stats else None,
-            self.running_var if not self.training or self.track_running_stats else None,
+            self.running_mean,
+            self.running_var,
             self.weight,
             self.bias,
-            use_batch_stats,
+            self.training or not self.track_running_stats,
             momentum,
             self.eps,
         )
