@@ -33,7 +33,7 @@ $(VENV)/.test: $(VENV)/.torch pyproject.toml constraints.txt
 
 ## make test: every test, one command (what .ci/run and the workflow run)
 test: $(VENV)/.test
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest --codeblocks tests docs $(PYTEST_ARGS)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest --codeblocks tests docs README.md $(PYTEST_ARGS)
 
 ## make serve: the site with live reload on http://127.0.0.1:8000
 serve: $(VENV)/.docs

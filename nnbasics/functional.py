@@ -227,15 +227,23 @@ def gelu_grad(input: Tensor, approximate: str = "none") -> Tensor:
 
 
 # ----------------------------------------------------------------------------- softmax
-def _softmax_dim(ndim: int, dim: int | None, name: str) -> int:
+def _shifted(
+    input: Tensor, dim: int | None, dtype: torch.dtype | None, name: str
+) -> tuple[Tensor, int]:
+    """``x - max(x)`` along the softmax dimension (PyTorch's implicit choice when ``dim`` is
+    None, with its deprecation warning), after the optional cast to ``dtype``."""
     if dim is None:
         warnings.warn(
             f"Implicit dimension choice for {name} has been deprecated. "
             "Change the call to include dim=X as an argument.",
-            stacklevel=3,
+            stacklevel=4,
         )
-        return 0 if ndim in (0, 1, 3) else 1
-    return dim
+        dim = 0 if input.ndim in (0, 1, 3) else 1
+    if dtype is not None:
+        input = input.to(dtype)
+    if input.numel() == 0:
+        return input.clone(), dim
+    return input - input.amax(dim=dim, keepdim=True).detach(), dim
 
 
 # --8<-- [start:softmax]
@@ -244,13 +252,8 @@ def softmax(
 ) -> Tensor:
     r"""``softmax(x)_i = e^{x_i - m} / Σ_j e^{x_j - m}`` with ``m = max_j x_j``: the shift
     changes nothing mathematically and keeps every exponent <= 0 (no overflow)."""
-    dim = _softmax_dim(input.ndim, dim, "softmax")
-    if dtype is not None:
-        input = input.to(dtype)
-    if input.numel() == 0:
-        return input.clone()
-    m = input.amax(dim=dim, keepdim=True).detach()
-    e = torch.exp(input - m)
+    shifted, dim = _shifted(input, dim, dtype, "softmax")
+    e = torch.exp(shifted)
     return e / e.sum(dim=dim, keepdim=True)
 
 
@@ -258,13 +261,7 @@ def log_softmax(
     input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: torch.dtype | None = None
 ) -> Tensor:
     r"""``log_softmax(x)_i = x_i - m - log Σ_j e^{x_j - m}`` (max-shifted log-sum-exp)."""
-    dim = _softmax_dim(input.ndim, dim, "log_softmax")
-    if dtype is not None:
-        input = input.to(dtype)
-    if input.numel() == 0:
-        return input.clone()
-    m = input.amax(dim=dim, keepdim=True).detach()
-    shifted = input - m
+    shifted, dim = _shifted(input, dim, dtype, "log_softmax")
     return shifted - torch.log(torch.exp(shifted).sum(dim=dim, keepdim=True))
 
 

@@ -20,6 +20,14 @@ from torch.optim.lr_scheduler import LRScheduler
 __all__ = ["SGD", "Adam", "AdamW", "CosineAnnealingLR"]
 
 
+def _evaluate(closure: Callable[[], float] | None) -> float | None:
+    """Re-evaluate the loss with gradients enabled, as torch's optimizers do in ``step``."""
+    if closure is None:
+        return None
+    with torch.enable_grad():
+        return closure()
+
+
 def _check_non_negative(name: str, value: float) -> None:
     if not value >= 0.0:
         raise ValueError(f"Invalid {name} value: {value}")
@@ -70,10 +78,7 @@ class SGD(Optimizer):
 
     @torch.no_grad()
     def step(self, closure: Callable[[], float] | None = None) -> float | None:
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
+        loss = _evaluate(closure)
         for group in self.param_groups:
             mu, tau = group["momentum"], group["dampening"]
             for p in group["params"]:
@@ -146,10 +151,7 @@ class Adam(Optimizer):
 
     @torch.no_grad()
     def step(self, closure: Callable[[], float] | None = None) -> float | None:
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
+        loss = _evaluate(closure)
         for group in self.param_groups:
             beta1, beta2 = group["betas"]
             lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]

@@ -123,7 +123,9 @@ def parse(path: Path) -> list[Fence]:
 
 
 def markdown_files() -> list[Path]:
-    return sorted(p for p in DOCS.rglob("*.md") if "_plugins" not in p.parts)
+    """Every page of the site, and the README (its example is code a reader copies too)."""
+    pages = sorted(p for p in DOCS.rglob("*.md") if "_plugins" not in p.parts)
+    return [*pages, ROOT / "README.md"]
 
 
 def blocks(path: Path) -> list[Block]:

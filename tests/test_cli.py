@@ -5,45 +5,13 @@ import sys
 
 import pytest
 import torch
-import torch.nn as nn
-from torch.utils.data import DataLoader, TensorDataset
+from article_reference import article_run
 
 from nnbasics.cli import main
 
 
 def _article_output(epochs, seed=0, batch_size=64, lr=1e-3):
-    """The article's 完整训练示例, verbatim but for the seed and the settings."""
-    torch.manual_seed(seed)
-    X_train = torch.randn(1000, 20)
-    y_train = torch.randint(0, 5, (1000,))
-    loader = DataLoader(TensorDataset(X_train, y_train), batch_size=batch_size, shuffle=True)
-    model = nn.Sequential(
-        nn.Linear(20, 128),
-        nn.BatchNorm1d(128),
-        nn.GELU(),
-        nn.Dropout(0.3),
-        nn.Linear(128, 64),
-        nn.BatchNorm1d(64),
-        nn.GELU(),
-        nn.Dropout(0.3),
-        nn.Linear(64, 5),
-    )
-    criterion = nn.CrossEntropyLoss()
-    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
-    lines = []
-    for epoch in range(epochs):
-        model.train()
-        total_loss = 0
-        for batch_x, batch_y in loader:
-            optimizer.zero_grad()
-            loss = criterion(model(batch_x), batch_y)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
-            optimizer.step()
-            total_loss += loss.item()
-        if (epoch + 1) % 10 == 0:
-            lines.append(f"Epoch {epoch + 1}, Loss: {total_loss / len(loader):.4f}")
-    return lines
+    return article_run(epochs, seed, batch_size=batch_size, lr=lr)[1]
 
 
 def test_train_prints_the_articles_lines(capsys):

@@ -1,6 +1,7 @@
 import pytest
 import torch
 import torch.nn as nn
+from article_reference import article_model
 
 from nnbasics.models import MLP, ConvBlock, Perceptron, RegularizedMLP, make_classifier
 
@@ -87,25 +88,11 @@ def test_regularized_mlp_custom_rate():
     assert model.net[2].p == 0.1 and model.net[5].p == 0.1
 
 
-def _article_sequential() -> nn.Sequential:
-    return nn.Sequential(
-        nn.Linear(20, 128),
-        nn.BatchNorm1d(128),
-        nn.GELU(),
-        nn.Dropout(0.3),
-        nn.Linear(128, 64),
-        nn.BatchNorm1d(64),
-        nn.GELU(),
-        nn.Dropout(0.3),
-        nn.Linear(64, 5),
-    )
-
-
 def test_make_classifier_is_the_articles_network():
     torch.manual_seed(0)
     ours = make_classifier()
     torch.manual_seed(0)
-    article = _article_sequential()
+    article = article_model()
     assert repr(ours) == repr(article)
     for (name, p), (name2, q) in zip(
         ours.state_dict().items(), article.state_dict().items(), strict=True

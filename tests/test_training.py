@@ -3,6 +3,7 @@ import math
 import pytest
 import torch
 import torch.nn as nn
+from article_reference import article_run
 from torch.utils.data import DataLoader, TensorDataset
 
 from nnbasics.data import make_blobs, make_random_classification
@@ -35,31 +36,8 @@ def test_fit_learns_a_learnable_set():
     assert model.training  # fit leaves the model in training mode, as the article's loop does
 
 
-def _article_loop(epochs, seed=0, max_norm=1.0):
-    torch.manual_seed(seed)
-    X_train, y_train = make_random_classification(200, 20, 5, seed=None)
-    loader = DataLoader(TensorDataset(X_train, y_train), batch_size=64, shuffle=True)
-    model = make_classifier()
-    criterion = nn.CrossEntropyLoss()
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.01)
-    losses = []
-    for _ in range(epochs):
-        model.train()
-        total_loss = 0
-        for batch_x, batch_y in loader:
-            optimizer.zero_grad()
-            pred = model(batch_x)
-            loss = criterion(pred, batch_y)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=max_norm)
-            optimizer.step()
-            total_loss += loss.item()
-        losses.append(total_loss / len(loader))
-    return losses, model
-
-
 def test_fit_is_exactly_the_articles_loop():
-    expected, reference = _article_loop(4)
+    expected, _, reference = article_run(4, n_samples=200)
     torch.manual_seed(0)
     X_train, y_train = make_random_classification(200, 20, 5, seed=None)
     loader = DataLoader(TensorDataset(X_train, y_train), batch_size=64, shuffle=True)
