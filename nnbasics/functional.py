@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -75,18 +76,49 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
     return loss
 
 
-def _split(x: Tensor) -> tuple[Tensor, Tensor]:
-    """``(max(x, 0), min(x, 0))`` as two ``where``s, so that each branch of a two-sided
-    formula sees only values where it is finite and its gradient reaches every ``x``."""
-    zero = torch.zeros((), dtype=x.dtype, device=x.device)
-    return torch.where(x >= 0, x, zero), torch.where(x < 0, x, zero)
-
-
 # ----------------------------------------------------------------------------- activations
+# --8<-- [start:pointwise]
+class _Pointwise(torch.autograd.Function):
+    """``y = f(x)`` whose backward is the hand-written derivative: ``dL/dx = dL/dy · f'(x)``.
+
+    The forward formula only has to give the right *values*; the gradient is ``f'`` itself
+    (``relu_grad``, ``sigmoid_grad`` ...), so it is exact at kinks (ReLU at 0) and never
+    multiplies an overflowed ``inf`` by ``0``.
+    """
+
+    @staticmethod
+    def forward(
+        ctx: Any,
+        input: Tensor,
+        f: Callable[..., Tensor],
+        f_grad: Callable[..., Tensor],
+        kwargs: dict,
+    ) -> Tensor:
+        ctx.save_for_backward(input)
+        ctx.f_grad, ctx.kwargs = f_grad, kwargs
+        return f(input, **kwargs)
+
+    @staticmethod
+    def backward(ctx: Any, grad_output: Tensor) -> tuple[Tensor, None, None, None]:
+        (input,) = ctx.saved_tensors
+        return grad_output * ctx.f_grad(input, **ctx.kwargs), None, None, None
+
+
+def _pointwise(
+    f: Callable[..., Tensor], f_grad: Callable[..., Tensor], input: Tensor, **kwargs: Any
+) -> Tensor:
+    if torch.is_grad_enabled() and input.requires_grad:
+        return _Pointwise.apply(input, f, f_grad, kwargs)
+    return f(input, **kwargs)  # nothing to differentiate: skip the bookkeeping
+
+
+# --8<-- [end:pointwise]
+
+
 # --8<-- [start:relu]
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     r"""``ReLU(x) = max(0, x)``."""
-    out = torch.where(input > 0, input, torch.zeros((), dtype=input.dtype, device=input.device))
+    out = _pointwise(lambda x: x.clamp(min=0), relu_grad, input)
     return input.copy_(out) if inplace else out
 
 
@@ -99,16 +131,22 @@ def relu_grad(input: Tensor) -> Tensor:
 
 
 # --8<-- [start:leaky_relu]
+def _leaky(x: Tensor, negative_slope: float) -> Tensor:
+    # a slope <= 1 makes x the larger of (x, a·x) exactly when x > 0; a slope > 1, the smaller
+    pick = torch.maximum if negative_slope <= 1 else torch.minimum
+    return pick(x, x * negative_slope)
+
+
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     r"""``LeakyReLU(x) = x`` for x > 0, ``negative_slope * x`` otherwise."""
-    out = torch.where(input > 0, input, input * negative_slope)
+    out = _pointwise(_leaky, leaky_relu_grad, input, negative_slope=negative_slope)
     return input.copy_(out) if inplace else out
 
 
 def leaky_relu_grad(input: Tensor, negative_slope: float = 0.01) -> Tensor:
     """d LeakyReLU / dx: 1 where x > 0, else ``negative_slope``."""
-    one = torch.ones((), dtype=input.dtype, device=input.device)
-    return torch.where(input > 0, one, one * negative_slope).expand_as(input).clone()
+    positive = (input > 0).to(input.dtype)
+    return positive + (1 - positive) * negative_slope
 
 
 # --8<-- [end:leaky_relu]
@@ -134,29 +172,60 @@ def _prelu_weight(input: Tensor, weight: Tensor) -> Tensor:
 
 
 # --8<-- [start:prelu]
+class _PReLU(torch.autograd.Function):
+    """PReLU with its hand-written gradients: ``dy/dx = prelu_grad``, ``dy/da = min(x, 0)``."""
+
+    @staticmethod
+    def forward(ctx: Any, input: Tensor, a: Tensor) -> Tensor:
+        ctx.save_for_backward(input, a)
+        return _prelu(input, a)
+
+    @staticmethod
+    def backward(ctx: Any, grad_output: Tensor) -> tuple[Tensor, Tensor]:
+        input, a = ctx.saved_tensors
+        grad_input = grad_output * _prelu_grad(input, a)
+        grad_a = grad_output * input.clamp(max=0)
+        # a was broadcast over every dim but the channels: sum the gradient back to its shape
+        dims = [d for d in range(grad_a.ndim) if d >= a.ndim or a.shape[d] == 1]
+        grad_a = grad_a.sum(dim=dims, keepdim=True) if dims else grad_a
+        return grad_input, grad_a.reshape(a.shape)
+
+
+def _prelu(x: Tensor, a: Tensor) -> Tensor:
+    return x.clamp(max=0).mul_(a).add_(x.clamp(min=0))  # max(x, 0) + a·min(x, 0)
+
+
+def _prelu_grad(x: Tensor, a: Tensor) -> Tensor:
+    positive = (x > 0).to(x.dtype)
+    return positive + (1 - positive) * a
+
+
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     r"""``PReLU(x) = x`` for x > 0, ``a * x`` otherwise, with a learnable slope ``a``
     (one value, or one per channel on dim 1)."""
     a = _prelu_weight(input, weight)
-    return torch.where(input > 0, input, a * input)
+    if torch.is_grad_enabled() and (input.requires_grad or weight.requires_grad):
+        return _PReLU.apply(input, a)
+    return _prelu(input, a)
 
 
 def prelu_grad(input: Tensor, weight: Tensor) -> Tensor:
     """d PReLU / dx: 1 where x > 0, else the slope ``a``."""
-    a = _prelu_weight(input, weight)
-    return torch.where(input > 0, torch.ones_like(input), a * torch.ones_like(input))
+    return _prelu_grad(input, _prelu_weight(input, weight))
 
 
 # --8<-- [end:prelu]
 
 
 # --8<-- [start:sigmoid]
+def _sigmoid(x: Tensor) -> Tensor:
+    # for x < -88 (float32) e^{-x} overflows to inf and 1 / (1 + inf) = 0: the right limit
+    return torch.neg(x).exp_().add_(1).reciprocal_()  # in place: one new tensor
+
+
 def sigmoid(input: Tensor) -> Tensor:
-    r"""``σ(x) = 1 / (1 + e^{-x})``, evaluated without overflow:
-    ``1 / (1 + e^{-x})`` for x >= 0 and ``e^{x} / (1 + e^{x})`` for x < 0."""
-    pos, neg = _split(input)
-    e = torch.exp(neg)  # e^x <= 1 on the negative side
-    return torch.where(input >= 0, 1 / (1 + torch.exp(-pos)), e / (1 + e))
+    r"""``σ(x) = 1 / (1 + e^{-x})``."""
+    return _pointwise(_sigmoid, sigmoid_grad, input)
 
 
 def sigmoid_grad(input: Tensor) -> Tensor:
@@ -169,16 +238,17 @@ def sigmoid_grad(input: Tensor) -> Tensor:
 
 
 # --8<-- [start:tanh]
+def _tanh(x: Tensor) -> Tensor:
+    # tanh is odd: tanh(x) = sign(x) tanh(|x|), and for z = |x| >= 0
+    # tanh(z) = (1 - e^{-2z}) / (1 + e^{-2z}) = -m / (2 + m) with m = e^{-2z} - 1 in (-1, 0]:
+    # nothing overflows, and expm1 keeps full precision near 0
+    m = torch.expm1(x.abs().mul_(-2))
+    return m.div_(m + 2).neg_().mul_(torch.sign(x))  # in place: fewer temporaries
+
+
 def tanh(input: Tensor) -> Tensor:
-    r"""``tanh(x) = (1 - e^{-2|x|}) / (1 + e^{-2|x|})`` with the sign of x; ``expm1`` keeps
-    full precision near 0 and nothing overflows for large |x|."""
-    pos, neg = _split(input)
-
-    def half(z: Tensor) -> Tensor:  # tanh(z) for z >= 0
-        m = torch.expm1(-2 * z)  # e^{-2z} - 1, in (-1, 0]
-        return -m / (2 + m)
-
-    return half(pos) - half(-neg)
+    r"""``tanh(x) = (e^{x} - e^{-x}) / (e^{x} + e^{-x})``."""
+    return _pointwise(_tanh, tanh_grad, input)
 
 
 def tanh_grad(input: Tensor) -> Tensor:
@@ -189,7 +259,7 @@ def tanh_grad(input: Tensor) -> Tensor:
 # --8<-- [end:tanh]
 
 
-_SQRT_2 = math.sqrt(2.0)
+_SQRT_1_2 = math.sqrt(0.5)
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
 
@@ -201,13 +271,19 @@ def _check_approximate(approximate: str) -> None:
 
 
 # --8<-- [start:gelu]
+def _gelu(x: Tensor, approximate: str) -> Tensor:
+    if approximate == "tanh":
+        # ½ (1 + tanh(u)) = σ(2u), so x/2 (1 + tanh(u)) = x / (1 + e^{-2u})
+        u = (x**3).mul_(0.044715).add_(x).mul_(_SQRT_2_OVER_PI)  # √(2/π) (x + 0.044715 x³)
+        return x / torch.exp(u.mul_(-2)).add_(1)
+    return (x * _SQRT_1_2).erf_().add_(1).mul_(x).mul_(0.5)  # x · ½ (1 + erf(x/√2))
+
+
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     r"""``GELU(x) = x Φ(x) = x/2 (1 + erf(x/√2))``; with ``approximate="tanh"``,
     ``x/2 (1 + tanh(√(2/π) (x + 0.044715 x³)))``."""
     _check_approximate(approximate)
-    if approximate == "tanh":
-        return 0.5 * input * (1 + tanh(_SQRT_2_OVER_PI * (input + 0.044715 * input**3)))
-    return 0.5 * input * (1 + torch.erf(input / _SQRT_2))
+    return _pointwise(_gelu, gelu_grad, input, approximate=approximate)
 
 
 def gelu_grad(input: Tensor, approximate: str = "none") -> Tensor:
@@ -218,7 +294,7 @@ def gelu_grad(input: Tensor, approximate: str = "none") -> Tensor:
         t = tanh(inner)
         d_inner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * input**2)
         return 0.5 * (1 + t) + 0.5 * input * (1 - t**2) * d_inner
-    cdf = 0.5 * (1 + torch.erf(input / _SQRT_2))
+    cdf = 0.5 * (1 + torch.erf(input * _SQRT_1_2))
     pdf = torch.exp(-0.5 * input**2) / math.sqrt(2 * math.pi)
     return cdf + input * pdf
 
@@ -335,7 +411,9 @@ def huber_loss(
         )
     x, y = _broadcast_pair(input, target, "huber_loss")
     r = torch.abs(x - y)
-    loss = torch.where(r < delta, 0.5 * r**2, delta * (r - 0.5 * delta))
+    q = r.clamp(max=delta)  # the quadratic part: r below δ, δ above
+    # ½q² + δ(r - q): ½r² if r < δ, else ½δ² + δ(r - δ) = δ(r - ½δ)
+    loss = torch.addcmul((r - q).mul_(delta), q, q, value=0.5)
     if weight is not None:
         _check_weight_shape(weight, input)
         loss = loss * weight
@@ -357,26 +435,35 @@ def binary_cross_entropy_with_logits(
 ) -> Tensor:
     r"""``-w [p y log σ(x) + (1 - y) log(1 - σ(x))]`` computed from the logit ``x`` as
     ``(1 - y) x + (1 + (p - 1) y) softplus(-x)``, with
-    ``softplus(-x) = m + log(e^{-m} + e^{-x-m})``, ``m = max(-x, 0)``: finite for any x."""
+    ``softplus(-x) = log(1 + e^{-x}) = max(-x, 0) + log1p(e^{-|x|})``: finite for any x."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     if target.shape != input.shape:
         raise ValueError(
             f"Target size ({target.size()}) must be the same as input size ({input.size()})"
         )
-    m = torch.clamp(-input, min=0)
-    softplus_neg = m + torch.log(torch.exp(-m) + torch.exp(-input - m))
+    # at x = 0, maximum sends half the gradient to each side and |x|' = 0: softplus'(0) = ½
+    zero = torch.zeros((), dtype=input.dtype, device=input.device)
+    log1p_exp = torch.log1p(input.abs().neg_().exp_())  # log(1 + e^{-|x|}) in (0, log 2]
     if pos_weight is not None:
-        log_weight = (pos_weight - 1) * target + 1
-        loss = (1 - target) * input + log_weight * softplus_neg
-    else:
-        loss = (1 - target) * input + softplus_neg
+        softplus_neg = torch.maximum(-input, zero) + log1p_exp
+        loss = (1 - target) * input + ((pos_weight - 1) * target + 1) * softplus_neg
+    else:  # (1 - y) x + max(-x, 0) = max(x, 0) - x y
+        loss = torch.maximum(input, zero) - input * target + log1p_exp
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction)
 
 
 # --8<-- [end:bce_with_logits]
+
+
+def _weighted_mean(loss: Tensor, denominator: Tensor | int) -> Tensor:
+    """``Σ loss / denominator``. With nothing counted (every target ignored, or zero weights)
+    PyTorch returns NaN with a zero gradient, not a NaN gradient: so do we."""
+    if float(denominator) == 0:
+        return loss.sum() * 0 + float("nan")
+    return loss.sum() / denominator
 
 
 # --8<-- [start:cross_entropy]
@@ -413,7 +500,9 @@ def cross_entropy(
             f"cross_entropy: weight must be a 1-D tensor of {n_classes} elements (one per "
             f"class), got shape {tuple(weight.shape)}"
         )
-    logp = log_softmax(input, dim=class_dim)
+    # log softmax(x)_c = (x_c - m) - log Σ_j e^{x_j - m}, m = max_j x_j
+    shifted, _ = _shifted(input, class_dim, None, "cross_entropy")
+    lse = torch.log(torch.exp(shifted).sum(dim=class_dim, keepdim=True))
     w_shape = [1] * input.ndim
     w_shape[class_dim] = n_classes
     w = weight.reshape(w_shape) if weight is not None else None
@@ -426,7 +515,7 @@ def cross_entropy(
             )
         if label_smoothing > 0:
             target = target * (1 - label_smoothing) + label_smoothing / n_classes
-        per_class = -logp * target
+        per_class = (lse - shifted) * target
         if w is not None:
             per_class = per_class * w
         loss = per_class.sum(dim=class_dim)
@@ -444,23 +533,36 @@ def cross_entropy(
     if target.dtype not in (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8):
         raise RuntimeError(f"cross_entropy: class-index target must be integer, got {target.dtype}")
     target = target.long()
-    ignored = target == ignore_index
-    bad = ~ignored & ((target < 0) | (target >= n_classes))
-    if bool(bad.any()):
-        value = int(target[bad].flatten()[0])
-        raise IndexError(f"Target {value} is out of bounds: classes are 0 to {n_classes - 1}")
-    safe = torch.where(ignored, torch.zeros_like(target), target)
-    picked = logp.gather(class_dim, safe.unsqueeze(class_dim)).squeeze(class_dim)
-    sample_w = (weight[safe] if weight is not None else torch.ones_like(picked)) * (~ignored).to(
-        logp.dtype
-    )
-    nll = -picked * sample_w
-    denominator = sample_w.sum()
-    loss = nll.sum() / denominator if reduction == "mean" else _reduce(nll, reduction)
+    lo, hi = (int(v) for v in target.aminmax()) if target.numel() else (0, 0)
+    if lo < 0 or hi >= n_classes:  # out of range, unless it is ignore_index
+        bad = (target != ignore_index) & ((target < 0) | (target >= n_classes))
+        if bool(bad.any()):
+            value = int(target[bad].flatten()[0])
+            raise IndexError(f"Target {value} is out of bounds: classes are 0 to {n_classes - 1}")
+    kept = None  # 1 for counted entries, 0 for ignore_index; None when nothing is ignored
+    if lo <= ignore_index <= hi:
+        mask = target != ignore_index
+        target, kept = target * mask, mask.to(input.dtype)  # ignored entries point at class 0
+    # -log softmax(x)_y = lse - (x_y - m)
+    nll = (lse - shifted.gather(class_dim, target.unsqueeze(class_dim))).squeeze(class_dim)
+    sample_w = weight[target] if weight is not None else None
+    if kept is not None:
+        sample_w = kept if sample_w is None else sample_w * kept
+    if sample_w is not None:
+        nll = nll * sample_w
+        denominator = sample_w.sum()
+    else:
+        denominator = nll.numel()
+    loss = _weighted_mean(nll, denominator) if reduction == "mean" else _reduce(nll, reduction)
     if label_smoothing > 0:
-        per_class = -logp * w if w is not None else -logp
-        smooth = per_class.sum(dim=class_dim) * (~ignored).to(logp.dtype)
-        smooth = smooth.sum() / denominator if reduction == "mean" else _reduce(smooth, reduction)
+        per_class = (lse - shifted) * w if w is not None else lse - shifted
+        smooth = per_class.sum(dim=class_dim)
+        if kept is not None:
+            smooth = smooth * kept
+        if reduction == "mean":
+            smooth = _weighted_mean(smooth, denominator)
+        else:
+            smooth = _reduce(smooth, reduction)
         loss = (1 - label_smoothing) * loss + smooth * (label_smoothing / n_classes)
     return loss
 
@@ -712,7 +814,13 @@ def group_norm(
             f"group_norm: the number of channels ({C}) must be divisible by num_groups "
             f"({num_groups})"
         )
-    grouped = input.reshape(N, num_groups, -1)
+    per_group = math.prod(input.shape[1:]) // num_groups
+    if N * per_group == 1:  # as torch: one sample whose groups hold one value each
+        raise ValueError(
+            "Expected more than 1 value per channel when training, got input size "
+            f"{tuple(input.shape)}: each of the {num_groups} groups holds a single value"
+        )
+    grouped = input.reshape(N, num_groups, per_group)
     mean = grouped.mean(dim=-1, keepdim=True)
     var = ((grouped - mean) ** 2).mean(dim=-1, keepdim=True)
     out = ((grouped - mean) / torch.sqrt(var + eps)).reshape(input.shape)
