@@ -192,7 +192,8 @@ class _PReLU(torch.autograd.Function):
 
 
 def _prelu(x: Tensor, a: Tensor) -> Tensor:
-    return x.clamp(max=0).mul_(a).add_(x.clamp(min=0))  # max(x, 0) + a·min(x, 0)
+    # max(x, 0) + a·min(x, 0) = x + (a - 1)·min(x, 0)
+    return x.clamp(max=0).mul_(a - 1).add_(x)
 
 
 def _prelu_grad(x: Tensor, a: Tensor) -> Tensor:
@@ -411,9 +412,8 @@ def huber_loss(
         )
     x, y = _broadcast_pair(input, target, "huber_loss")
     r = torch.abs(x - y)
-    q = r.clamp(max=delta)  # the quadratic part: r below δ, δ above
-    # ½q² + δ(r - q): ½r² if r < δ, else ½δ² + δ(r - δ) = δ(r - ½δ)
-    loss = torch.addcmul((r - q).mul_(delta), q, q, value=0.5)
+    q = r.clamp(max=delta)  # min(r, δ)
+    loss = q * torch.add(r, q, alpha=-0.5)  # q (r - q/2): ½r² if r < δ, else δ(r - ½δ)
     if weight is not None:
         _check_weight_shape(weight, input)
         loss = loss * weight
