@@ -1,0 +1,31 @@
+"""MkDocs hook: draw every figure of ``nnbasics.plot.FIGURES`` at build time.
+
+Each figure becomes a virtual file ``figures/<name>.svg`` (text drawn as paths), so a page
+shows it with ``![alt](figures/<name>.svg)`` and ``mkdocs build --strict`` fails on a link
+to a figure that does not exist. Nothing is committed: the images are the output of the
+package's code on every build.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import warnings
+
+from mkdocs.structure.files import File, Files
+
+log = logging.getLogger("mkdocs.hooks.figures")
+
+
+def on_files(files: Files, config) -> Files:  # noqa: ANN001
+    from nnbasics import plot
+
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        # a missing glyph (a label in boxes) or any other warning fails the build
+        warnings.simplefilter("error")
+        for name, (draw, _alt) in plot.FIGURES.items():
+            svg = plot.to_svg(draw())
+            files.append(File.generated(config, f"figures/{name}.svg", content=svg))
+    log.info("drew %d figures in %.1f s", len(plot.FIGURES), time.perf_counter() - start)
+    return files

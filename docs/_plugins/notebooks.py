@@ -1,0 +1,165 @@
+"""MkDocs hook: every page's code as a Jupyter notebook, generated at build time.
+
+* ``notebooks/<page>.ipynb``: the page's runnable ```` ```python ```` blocks, in order, each
+  under the heading it sits in; every page gets a "下载 Notebook" link to it. The cells run
+  top to bottom in one kernel (``tests/test_notebooks.py`` executes every notebook).
+* ``training-notebook.ipynb``: the same for the 完整训练示例 page plus its loss curve,
+  rendered (and executed during the build) by mkdocs-jupyter.
+
+Package-source includes (```` ```python title="nnbasics/..." ```` with ``--8<--``) are not
+cells: a notebook imports the package instead.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+from pathlib import Path
+
+from mkdocs.plugins import event_priority
+from mkdocs.structure.files import File, Files
+
+FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,})(?P<info>[^`]*)$")
+HEADING = re.compile(r"^(#{1,3})\s+(.+?)\s*$")
+EXECUTED = "training-notebook.ipynb"
+EXECUTED_FROM = "training.md"
+LOSS_CURVE = (
+    "from nnbasics.plot import training_loss_curve\n\n"
+    "fig = training_loss_curve()  # 用 nnbasics.training.fit 重跑完整示例并画出损失曲线"
+)
+
+
+def page_cells(markdown: str) -> tuple[str, list[tuple[str, str]]]:
+    """The page title and its runnable Python blocks as ``(heading, code)`` pairs."""
+    lines = markdown.splitlines()
+    title, heading, cells = "", "", []
+    i = 0
+    while i < len(lines):
+        m = HEADING.match(lines[i])
+        if m:
+            if m.group(1) == "#" and not title:
+                title = m.group(2)
+            heading = m.group(2)
+        fence = FENCE.match(lines[i])
+        if not fence:
+            i += 1
+            continue
+        indent, ticks = fence.group("indent"), fence.group("fence")
+        j = i + 1
+        while j < len(lines) and lines[j].strip() != ticks:
+            j += 1
+        if fence.group("info").strip() == "python":
+            body = [ln[len(indent) :] if ln.startswith(indent) else ln.lstrip() for ln in lines[i + 1 : j]]
+            cells.append((heading, "\n".join(body).strip("\n")))
+        i = j + 1
+    return title, cells
+
+
+def notebook(title: str, url: str, cells: list[tuple[str, str]], extra: list[dict] | None = None) -> str:
+    def md(text: str) -> dict:
+        return {"cell_type": "markdown", "metadata": {}, "source": text}
+
+    def code(text: str) -> dict:
+        return {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": text}
+
+    out = [
+        md(
+            f"# {title}\n\n本 Notebook 由网站页面 [{title}]({url}) 的代码块在构建时自动生成，"
+            "单元格从上到下依次运行即可。需要先安装：`pip install nnbasics`。"
+        )
+    ]
+    last = None
+    for heading, source in cells:
+        if heading and heading != last:
+            out.append(md(f"## {heading}"))
+            last = heading
+        out.append(code(source))
+    out += extra or []
+    for k, cell in enumerate(out):
+        cell["id"] = f"cell-{k}"
+    nb = {
+        "cells": out,
+        "metadata": {
+            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+            "language_info": {"name": "python"},
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    return json.dumps(nb, ensure_ascii=False, indent=1) + "\n"
+
+
+def _pages(files: Files) -> list[File]:
+    return [f for f in files.documentation_pages() if f.src_uri.endswith(".md") and f.abs_src_path]
+
+
+@event_priority(100)  # before mkdocs-jupyter turns the generated notebook into a page
+def on_files(files: Files, config) -> Files:  # noqa: ANN001
+    for page in _pages(files):
+        title, cells = page_cells(Path(page.abs_src_path).read_text(encoding="utf-8"))
+        if not cells:
+            continue
+        url = "../" + page.dest_uri.removesuffix("index.html")
+        nb = notebook(title, url, cells)
+        files.append(File.generated(config, f"notebooks/{Path(page.src_uri).stem}.ipynb", content=nb))
+        if page.src_uri == EXECUTED_FROM:
+            extra = [
+                {"cell_type": "markdown", "metadata": {}, "source": "## 损失曲线"},
+                {
+                    "cell_type": "code",
+                    "metadata": {},
+                    "execution_count": None,
+                    "outputs": [],
+                    "source": LOSS_CURVE,
+                },
+            ]
+            intro = notebook(title + "（Notebook）", "../" + page.dest_uri.removesuffix("index.html"), cells, extra)
+            folder = Path(tempfile.mkdtemp(prefix="nnbasics-notebook-"))
+            path = folder / EXECUTED
+            path.write_text(intro, encoding="utf-8")
+            # a plain File rooted in the temporary folder (not File.generated): mkdocs-jupyter
+            # finds the source through src_dir
+            files.append(File(EXECUTED, str(folder), config.site_dir, config.use_directory_urls))
+    return files
+
+
+_SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.S)
+
+
+def _offline(script: re.Match[str]) -> str:
+    """nbconvert's page template loads MathJax (here with an empty URL) and Mermaid from a
+    CDN; the notebook has neither math nor diagrams, and the site must work offline."""
+    text = script.group(0)
+    if 'src=""' in text or "mathjax" in text.lower() or "mermaid" in text.lower():
+        return ""
+    return text
+
+
+def on_post_page(output: str, page, config) -> str:  # noqa: ANN001
+    """Offline notebook page; nbconvert's placeholder alt text replaced by a real one."""
+    if page.file.src_uri != EXECUTED:
+        return output
+    output = _SCRIPT.sub(_offline, output)
+    return output.replace(
+        'alt="No description has been provided for this image"',
+        'alt="完整训练示例的训练集与验证集损失曲线（Notebook 执行时绘制）"',
+    )
+
+
+def on_page_markdown(markdown: str, page, config, files) -> str:  # noqa: ANN001
+    """A download link under the page title when the page has code."""
+    name = f"notebooks/{Path(page.file.src_uri).stem}.ipynb"
+    if files.get_file_from_path(name) is None:
+        return markdown
+    link = f'[下载 Notebook]({name}){{ .md-button download="{Path(name).name}" }}'
+    if page.file.src_uri == EXECUTED_FROM:
+        link += f" [查看执行后的 Notebook]({EXECUTED}){{ .md-button }}"
+    lines = markdown.splitlines()
+    # under the page's metadata line (pagemeta.py), else under the title
+    for prefix in ('<p class="page-meta">', "# "):
+        for k, line in enumerate(lines):
+            if line.startswith(prefix):
+                lines[k + 1 : k + 1] = ["", link]
+                return "\n".join(lines) + "\n"
+    return link + "\n\n" + markdown

@@ -1,0 +1,423 @@
+"""The site's figures, computed with ``nnbasics`` and drawn with matplotlib.
+
+Each function returns a ``matplotlib.figure.Figure``; :func:`to_svg` turns one into an SVG
+whose text is drawn as paths, so Chinese labels look the same for every reader whatever
+fonts they have. The site's build calls every function in :data:`FIGURES` (nothing is a
+hand-made or committed image). Needs the ``plot`` extra (matplotlib) and, for Chinese
+labels, a CJK font such as Noto Sans CJK SC (Debian: ``fonts-noto-cjk``).
+
+    >>> from nnbasics import plot
+    >>> fig = plot.activation_curves()
+    >>> svg = plot.to_svg(fig)
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import torch
+from torch import nn
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "FIGURES",
+    "activation_curves",
+    "batchnorm_statistics",
+    "cjk_font",
+    "cosine_schedule",
+    "dropout_gap",
+    "mse_vs_huber",
+    "optimizer_paths",
+    "perceptron_vs_mlp",
+    "to_svg",
+    "training_loss_curve",
+    "vanishing_gradients",
+]
+
+# fonts that carry the simplified Chinese glyphs, most common first
+_CJK_FONTS = (
+    "Noto Sans CJK SC",
+    "Noto Sans SC",
+    "Source Han Sans SC",
+    "WenQuanYi Zen Hei",
+    "Microsoft YaHei",
+    "PingFang SC",
+    "SimHei",
+)
+
+
+def cjk_font() -> str:
+    """The first installed font of a list of fonts with simplified Chinese glyphs.
+
+    Raises:
+        RuntimeError: when none is installed (the labels would come out as boxes).
+    """
+    from matplotlib import font_manager
+
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    for name in _CJK_FONTS:
+        if name in installed:
+            return name
+    raise RuntimeError(
+        "no font with Chinese glyphs found for matplotlib (tried "
+        f"{', '.join(_CJK_FONTS)}); install one, e.g. `apt-get install fonts-noto-cjk`"
+    )
+
+
+def _figure(ncols: int = 1, width: float = 6.4, height: float = 3.6) -> tuple[Figure, Any]:
+    import matplotlib as mpl
+    import matplotlib.pyplot as plt
+
+    mpl.rcParams.update(
+        {
+            "font.family": "sans-serif",
+            "font.sans-serif": [cjk_font(), "DejaVu Sans"],
+            "axes.unicode_minus": False,
+            "svg.fonttype": "path",  # text as outlines: no font needed to view the SVG
+            "svg.hashsalt": "nnbasics",  # stable ids: the same figure gives the same file
+            "axes.grid": True,
+            "grid.alpha": 0.3,
+        }
+    )
+    fig, axes = plt.subplots(1, ncols, figsize=(width, height), layout="constrained")
+    return fig, axes
+
+
+def to_svg(fig: Figure) -> str:
+    """The figure as SVG text (no date in its metadata, so rebuilding changes nothing),
+    and the figure closed."""
+    import matplotlib.pyplot as plt
+
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", metadata={"Date": None})
+    plt.close(fig)
+    return buf.getvalue()
+
+
+# --8<-- [start:activation_curves]
+def activation_curves() -> Figure:
+    """ReLU, Leaky ReLU, Sigmoid, Tanh and GELU (left) and their derivatives (right),
+    computed by ``nnbasics.functional``."""
+    from nnbasics import functional as F
+
+    x = torch.linspace(-4, 4, 401)
+    curves = [
+        ("ReLU", F.relu(x), F.relu_grad(x)),
+        ("Leaky ReLU (a=0.1)", F.leaky_relu(x, 0.1), F.leaky_relu_grad(x, 0.1)),
+        ("Sigmoid", F.sigmoid(x), F.sigmoid_grad(x)),
+        ("Tanh", F.tanh(x), F.tanh_grad(x)),
+        ("GELU", F.gelu(x), F.gelu_grad(x)),
+    ]
+    fig, (left, right) = _figure(ncols=2, width=8.0)
+    for name, y, dy in curves:
+        left.plot(x, y, label=name)
+        right.plot(x, dy, label=name)
+    left.set(title="激活函数 f(x)", xlabel="x", ylim=(-1.5, 4))
+    right.set(title="导数 f'(x)", xlabel="x", ylim=(-0.2, 1.2))
+    left.legend(fontsize=8)
+    return fig
+
+
+# --8<-- [end:activation_curves]
+
+
+# --8<-- [start:perceptron_vs_mlp]
+def perceptron_vs_mlp(epochs: int = 2000, seed: int = 0) -> Figure:
+    """Decision regions on XOR: one perceptron (a straight line, it cannot separate the
+    classes) next to an MLP with one hidden layer (it can)."""
+    from nnbasics.data import make_xor
+    from nnbasics.models import MLP, Perceptron
+
+    torch.manual_seed(seed)
+    X, y = make_xor(200, noise=0.15, seed=seed)
+    perceptron = Perceptron(input_dim=2)
+    mlp = nn.Sequential(MLP(input_dim=2, hidden_dim=8, output_dim=1), nn.Sigmoid())
+    grid = torch.stack(
+        torch.meshgrid(
+            torch.linspace(-0.5, 1.5, 121), torch.linspace(-0.5, 1.5, 121), indexing="xy"
+        ),
+        dim=-1,
+    )
+    fig, axes = _figure(ncols=2, width=8.0, height=3.8)
+    for ax, model, title in zip(
+        axes, (perceptron, mlp), ("单个感知机", "MLP（8 个隐藏单元）"), strict=True
+    ):
+        optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
+        for _ in range(epochs):
+            optimizer.zero_grad()
+            loss = nn.functional.binary_cross_entropy(model(X).squeeze(1), y)
+            loss.backward()
+            optimizer.step()
+        with torch.no_grad():
+            p = model(grid.reshape(-1, 2)).reshape(grid.shape[:2])
+            accuracy = ((model(X).squeeze(1) > 0.5).float() == y).float().mean().item()
+        ax.contourf(
+            grid[..., 0], grid[..., 1], p, levels=[0, 0.5, 1], colors=["#c6dbef", "#fdd0a2"]
+        )
+        ax.scatter(X[:, 0], X[:, 1], c=y, cmap="coolwarm", s=12, edgecolors="k", linewidths=0.3)
+        ax.set(title=f"{title}：准确率 {accuracy:.0%}", xlabel="$x_1$", ylabel="$x_2$")
+    return fig
+
+
+# --8<-- [end:perceptron_vs_mlp]
+
+
+# --8<-- [start:vanishing_gradients]
+def vanishing_gradients(depth: int = 10, width: int = 64, seed: int = 0) -> Figure:
+    """Gradient norm of each layer's weight in a deep MLP, Sigmoid against ReLU: with
+    Sigmoid it shrinks layer after layer towards the input (vanishing gradients)."""
+    fig, ax = _figure()
+    for name, activation in (("Sigmoid", nn.Sigmoid), ("ReLU", nn.ReLU)):
+        torch.manual_seed(seed)
+        layers: list[nn.Module] = []
+        for _ in range(depth):
+            layers += [nn.Linear(width, width), activation()]
+        model = nn.Sequential(*layers, nn.Linear(width, 1))
+        x = torch.randn(256, width)
+        model(x).pow(2).mean().backward()
+        norms = [m.weight.grad.norm().item() for m in model if isinstance(m, nn.Linear)][:-1]
+        ax.semilogy(range(1, depth + 1), norms, marker="o", label=name)
+    ax.set(
+        title=f"{depth} 层 MLP 各层权重的梯度范数", xlabel="层（1 = 最靠近输入）", ylabel="‖∂L/∂W‖"
+    )
+    ax.legend()
+    return fig
+
+
+# --8<-- [end:vanishing_gradients]
+
+
+# --8<-- [start:optimizer_paths]
+def optimizer_paths(steps: int = 60) -> Figure:
+    """Paths of nnbasics' SGD, SGD with momentum, Adam and AdamW on the ill-conditioned
+    bowl ``f(x, y) = x²/50 + y²`` (steep in y, flat in x), all from (-9, 2.5)."""
+    from nnbasics import optim
+
+    def f(p: torch.Tensor) -> torch.Tensor:
+        return p[0] ** 2 / 50 + p[1] ** 2
+
+    runs = {
+        "SGD (lr=0.9)": lambda p: optim.SGD([p], lr=0.9),
+        "SGD + 动量 (lr=0.3, μ=0.9)": lambda p: optim.SGD([p], lr=0.3, momentum=0.9),
+        "Adam (lr=0.5)": lambda p: optim.Adam([p], lr=0.5),
+        "AdamW (lr=0.5, λ=0.1)": lambda p: optim.AdamW([p], lr=0.5, weight_decay=0.1),
+    }
+    fig, ax = _figure(width=7.0, height=3.8)
+    xs, ys = torch.meshgrid(torch.linspace(-10, 2, 200), torch.linspace(-3, 3, 200), indexing="xy")
+    ax.contour(xs, ys, xs**2 / 50 + ys**2, levels=15, colors="0.75", linewidths=0.6)
+    for name, make in runs.items():
+        p = torch.tensor([-9.0, 2.5], requires_grad=True)
+        optimizer = make(p)
+        path = [p.detach().clone()]
+        for _ in range(steps):
+            optimizer.zero_grad()
+            f(p).backward()
+            optimizer.step()
+            path.append(p.detach().clone())
+        track = torch.stack(path)
+        ax.plot(
+            track[:, 0],
+            track[:, 1],
+            marker=".",
+            markersize=3,
+            label=f"{name}：f = {f(p).item():.3f}",
+        )
+    ax.plot([0], [0], marker="*", color="k", markersize=10)
+    ax.set(title=f"{steps} 步之后", xlabel="x", ylabel="y", xlim=(-10, 2), ylim=(-3, 3))
+    ax.legend(fontsize=8, loc="lower right")
+    return fig
+
+
+# --8<-- [end:optimizer_paths]
+
+
+# --8<-- [start:cosine_schedule]
+def cosine_schedule(epochs: int = 100, lr: float = 0.1, eta_min: float = 0.001) -> Figure:
+    """The learning rate of nnbasics' ``CosineAnnealingLR`` over ``epochs`` epochs."""
+    from nnbasics import optim
+
+    optimizer = optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr)
+    scheduler = optim.CosineAnnealingLR(optimizer, T_max=epochs, eta_min=eta_min)
+    lrs = []
+    for _ in range(epochs + 1):
+        lrs.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    fig, ax = _figure(height=3.0)
+    ax.plot(range(epochs + 1), lrs)
+    ax.set(
+        title=f"余弦退火：T_max={epochs}，η_max={lr}，η_min={eta_min}",
+        xlabel="epoch",
+        ylabel="学习率",
+    )
+    return fig
+
+
+# --8<-- [end:cosine_schedule]
+
+
+# --8<-- [start:mse_vs_huber]
+def mse_vs_huber(steps: int = 500, seed: int = 0) -> Figure:
+    """A straight line fitted to points on y = 2x + 1 with three outliers, once with MSE
+    and once with Huber loss (nnbasics.functional): the outliers drag the MSE line."""
+    from nnbasics import functional as F
+
+    g = torch.Generator().manual_seed(seed)
+    x = torch.linspace(0, 5, 30)
+    y = 2 * x + 1 + 0.3 * torch.randn(30, generator=g)
+    y[[24, 26, 28]] -= torch.tensor([12.0, 14.0, 13.0])  # three outliers
+    fig, ax = _figure()
+    ax.scatter(x, y, s=14, color="0.3", label="数据（含 3 个离群点）")
+    ax.plot(x, 2 * x + 1, "k--", linewidth=1, label="真实直线 y = 2x + 1")
+    for name, loss_fn in (("MSE", F.mse_loss), ("Huber (δ=1)", F.huber_loss)):
+        w = torch.zeros(2, requires_grad=True)
+        optimizer = torch.optim.Adam([w], lr=0.05)
+        for _ in range(steps):
+            optimizer.zero_grad()
+            loss_fn(w[0] * x + w[1], y).backward()
+            optimizer.step()
+        a, b = w.tolist()
+        ax.plot(x, a * x + b, label=f"{name}：y = {a:.2f}x + {b:.2f}")
+    ax.set(title="离群点对拟合的影响", xlabel="x", ylabel="y")
+    ax.legend(fontsize=8)
+    return fig
+
+
+# --8<-- [end:mse_vs_huber]
+
+
+# --8<-- [start:batchnorm_statistics]
+def batchnorm_statistics(steps: int = 100, batch_size: int = 16, seed: int = 0) -> Figure:
+    """Training mode normalises with each batch's mean (noisy); the running mean that
+    evaluation mode uses converges to the data's mean (3.0) at rate ``momentum``."""
+    from nnbasics.nn import BatchNorm1d
+
+    g = torch.Generator().manual_seed(seed)
+    bn = BatchNorm1d(1, momentum=0.1)
+    batch_means, running = [], []
+    for _ in range(steps):
+        x = 3.0 + 2.0 * torch.randn(batch_size, 1, generator=g)
+        bn(x)  # training mode: normalise with this batch, update running stats
+        batch_means.append(x.mean().item())
+        running.append(bn.running_mean.item())
+    fig, ax = _figure()
+    ax.plot(
+        batch_means,
+        ".",
+        markersize=4,
+        label=f"每个 batch 的均值（训练模式使用，batch={batch_size}）",
+    )
+    ax.plot(running, label="running_mean（评估模式使用，momentum=0.1）")
+    ax.axhline(3.0, color="k", linestyle="--", linewidth=1, label="数据的真实均值 3.0")
+    ax.set(title="BatchNorm：训练模式与评估模式用的均值", xlabel="训练步数", ylabel="均值")
+    ax.legend(fontsize=8)
+    return fig
+
+
+# --8<-- [end:batchnorm_statistics]
+
+
+# --8<-- [start:dropout_gap]
+def dropout_gap(epochs: int = 300, seed: int = 0) -> Figure:
+    """Train and validation loss of the same wide MLP with and without Dropout (p=0.5) on a
+    small noisy set (60 training samples, 500 validation samples); the legend gives each
+    run's lowest validation loss."""
+    from nnbasics.data import make_blobs
+
+    X, y = make_blobs(560, n_features=20, n_classes=3, spread=6.0, seed=seed)
+    X_train, y_train, X_val, y_val = X[:60], y[:60], X[60:], y[60:]
+    fig, ax = _figure()
+    for p, color in ((0.0, "tab:red"), (0.5, "tab:blue")):
+        torch.manual_seed(seed)
+        model = nn.Sequential(nn.Linear(20, 256), nn.ReLU(), nn.Dropout(p), nn.Linear(256, 3))
+        optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+        train, val = [], []
+        for _ in range(epochs):
+            model.train()
+            optimizer.zero_grad()
+            loss = nn.functional.cross_entropy(model(X_train), y_train)
+            loss.backward()
+            optimizer.step()
+            model.eval()
+            with torch.no_grad():
+                train.append(nn.functional.cross_entropy(model(X_train), y_train).item())
+                val.append(nn.functional.cross_entropy(model(X_val), y_val).item())
+        ax.plot(train, color=color, linestyle="--", label=f"p={p}：训练集")
+        ax.plot(val, color=color, label=f"p={p}：验证集（最低 {min(val):.3f}）")
+    ax.set(
+        title="训练集与验证集损失之差：有无 Dropout",
+        xlabel="epoch",
+        ylabel="交叉熵损失",
+        ylim=(0, None),
+    )
+    ax.legend(fontsize=8)
+    return fig
+
+
+# --8<-- [end:dropout_gap]
+
+
+# --8<-- [start:training_loss_curve]
+def training_loss_curve(epochs: int = 50) -> Figure:
+    """The article's full example run by ``nnbasics.training.fit`` (seed 0, the article's
+    data, model, AdamW and gradient clipping): training loss per epoch, and the loss on 200
+    fresh samples with random labels of their own."""
+    from torch.utils.data import DataLoader, TensorDataset
+
+    from nnbasics.data import make_random_classification
+    from nnbasics.models import make_classifier
+    from nnbasics.training import fit
+
+    torch.manual_seed(0)
+    X, y = make_random_classification(1000, 20, 5, seed=None)  # the article's torch.randn draws
+    loader = DataLoader(TensorDataset(X, y), batch_size=64, shuffle=True)
+    X_val, y_val = make_random_classification(200, 20, 5, seed=1)
+    model = make_classifier()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.01)
+    history = fit(
+        model,
+        loader,
+        nn.CrossEntropyLoss(),
+        optimizer,
+        epochs,
+        max_grad_norm=1.0,
+        val_loader=DataLoader(TensorDataset(X_val, y_val), batch_size=200),
+    )
+    fig, ax = _figure()
+    ax.plot(range(1, epochs + 1), history.train_loss, label="训练集损失（原文打印的 Loss）")
+    ax.plot(range(1, epochs + 1), history.val_loss, label="验证集损失（新样本，随机标签）")
+    ax.axhline(math.log(5), color="k", linestyle="--", linewidth=1, label="ln 5：5 类随机猜测的损失")
+    ax.set(title="完整训练示例：训练损失下降，验证损失上升", xlabel="epoch", ylabel="交叉熵损失")
+    ax.legend(fontsize=8)
+    return fig
+
+
+# --8<-- [end:training_loss_curve]
+
+
+#: every figure of the site: file name -> (function, alt text)
+FIGURES: dict[str, tuple[Callable[[], Figure], str]] = {
+    "activations": (
+        activation_curves,
+        "ReLU、Leaky ReLU、Sigmoid、Tanh、GELU 的曲线（左）与导数（右）",
+    ),
+    "perceptron-vs-mlp": (perceptron_vs_mlp, "XOR 数据上单个感知机与 MLP 的决策区域"),
+    "vanishing-gradients": (
+        vanishing_gradients,
+        "10 层 MLP 各层梯度范数：Sigmoid 逐层衰减，ReLU 基本不变",
+    ),
+    "optimizer-paths": (optimizer_paths, "SGD、动量、Adam、AdamW 在病态二次函数上的优化路径"),
+    "cosine-schedule": (cosine_schedule, "余弦退火学习率随 epoch 的变化曲线"),
+    "mse-vs-huber": (mse_vs_huber, "含离群点的数据上 MSE 与 Huber 损失拟合出的直线"),
+    "batchnorm-statistics": (
+        batchnorm_statistics,
+        "BatchNorm 每个 batch 的均值与 running_mean 的变化",
+    ),
+    "dropout-gap": (dropout_gap, "有无 Dropout 时训练集与验证集损失随 epoch 的变化"),
+    "training-loss": (training_loss_curve, "完整训练示例的训练集与验证集损失曲线"),
+}
