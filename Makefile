@@ -12,7 +12,7 @@ TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 TORCH := torch==2.13.0
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: test serve build update-docs format lint bench clean
+.PHONY: test serve build update-docs format lint bench clean system-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,16 +31,20 @@ $(VENV)/.test: $(VENV)/.torch pyproject.toml constraints.txt
 	$(PIP) install --quiet --disable-pip-version-check -c constraints.txt -e ".[test]"
 	touch $@ $(VENV)/.docs
 
+## system packages (a CJK font for the figures), installed only when missing
+system-deps:
+	bash scripts/system-deps.sh
+
 ## make test: every test, one command (what .ci/run and the workflow run)
-test: $(VENV)/.test
+test: system-deps $(VENV)/.test
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest --codeblocks tests docs README.md $(PYTEST_ARGS)
 
 ## make serve: the site with live reload on http://127.0.0.1:8000
-serve: $(VENV)/.docs
+serve: system-deps $(VENV)/.docs
 	$(BIN)/python -m mkdocs serve --dev-addr 127.0.0.1:8000
 
 ## make build: the static site in site/ (mkdocs build --strict)
-build: $(VENV)/.docs
+build: system-deps $(VENV)/.docs
 	$(BIN)/python -m mkdocs build --strict
 
 ## make update-docs: rerun every docs block and rewrite the outputs shown under it
@@ -55,6 +59,7 @@ format: $(VENV)/.test
 
 bench: $(VENV)/.test
 	$(BIN)/python benchmarks/bench_fit.py
+	$(BIN)/python benchmarks/bench_functional.py
 
 clean:
 	rm -rf $(VENV) site dist .pytest_cache .ruff_cache

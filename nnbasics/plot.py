@@ -391,7 +391,9 @@ def training_loss_curve(epochs: int = 50) -> Figure:
     fig, ax = _figure()
     ax.plot(range(1, epochs + 1), history.train_loss, label="训练集损失（原文打印的 Loss）")
     ax.plot(range(1, epochs + 1), history.val_loss, label="验证集损失（新样本，随机标签）")
-    ax.axhline(math.log(5), color="k", linestyle="--", linewidth=1, label="ln 5：5 类随机猜测的损失")
+    ax.axhline(
+        math.log(5), color="k", linestyle="--", linewidth=1, label="ln 5：5 类随机猜测的损失"
+    )
     ax.set(title="完整训练示例：训练损失下降，验证损失上升", xlabel="epoch", ylabel="交叉熵损失")
     ax.legend(fontsize=8)
     return fig
@@ -400,7 +402,6 @@ def training_loss_curve(epochs: int = 50) -> Figure:
 # --8<-- [end:training_loss_curve]
 
 
-#: every figure of the site: file name -> (function, alt text)
 FIGURES: dict[str, tuple[Callable[[], Figure], str]] = {
     "activations": (
         activation_curves,
@@ -421,3 +422,5 @@ FIGURES: dict[str, tuple[Callable[[], Figure], str]] = {
     "dropout-gap": (dropout_gap, "有无 Dropout 时训练集与验证集损失随 epoch 的变化"),
     "training-loss": (training_loss_curve, "完整训练示例的训练集与验证集损失曲线"),
 }
+"""Every figure of the site: file name (without ``.svg``) -> (function, alt text). The build
+draws each one into ``figures/<name>.svg``; a page shows it with the same alt text."""

@@ -1,0 +1,305 @@
+"""Issue "Deepen every page": on the built site, every section page carries formulas, a
+figure drawn by nnbasics.plot, from-scratch code with a PyTorch check, pitfalls and
+exercises; notebooks, API reference, tags, word counts, dates and change logs."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SECTION_PAGES = [
+    "perceptron",
+    "activations",
+    "backprop",
+    "optimizers",
+    "losses",
+    "batch-norm",
+    "dropout",
+    "training",
+]
+
+
+def _hook(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "docs" / "_plugins" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class _Page(HTMLParser):
+    """Images, headings, links, titled code blocks and <details> of a page's article."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.images: list[dict[str, str]] = []
+        self.headings: list[str] = []
+        self.links: list[str] = []
+        self.code_titles: list[str] = []
+        self.details_with_code = 0
+        self.math_blocks = 0
+        self._heading: list[str] | None = None
+        self._details = 0
+        self._details_code = False
+        self._in_title = False
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "img":
+            self.images.append({k: v or "" for k, v in a.items()})
+        elif tag in ("h2", "h3"):
+            self._heading = []
+        elif tag == "a" and a.get("href"):
+            self.links.append(a["href"])
+        elif tag == "span" and a.get("class") == "filename":
+            self._in_title = True
+        elif tag == "math" and a.get("display") == "block":
+            self.math_blocks += 1
+        elif tag == "details":
+            self._details += 1
+            self._details_code = False
+        elif tag == "code" and self._details:
+            self._details_code = True
+
+    def handle_endtag(self, tag):
+        if tag in ("h2", "h3") and self._heading is not None:
+            self.headings.append("".join(self._heading).strip().rstrip("¶").strip())
+            self._heading = None
+        elif tag == "span":
+            self._in_title = False
+        elif tag == "details" and self._details:
+            self._details -= 1
+            self.details_with_code += self._details_code
+
+    def handle_data(self, data):
+        if self._heading is not None:
+            self._heading.append(data)
+        if self._in_title:
+            self.code_titles.append(data.strip())
+
+
+def _parse(path: Path) -> _Page:
+    page = _Page()
+    page.feed(path.read_text(encoding="utf-8"))
+    return page
+
+
+@pytest.mark.parametrize("name", SECTION_PAGES)
+def test_every_section_page_has_all_parts(built_site: Path, name: str):
+    page = _parse(built_site / name / "index.html")
+    assert page.math_blocks >= 1, "no displayed formula"
+    figures = [img for img in page.images if "/figures/" in img.get("src", "")]
+    assert figures, "no figure from nnbasics.plot"
+    assert any(t.startswith("nnbasics/") for t in page.code_titles), "no package-source include"
+    assert any(h.startswith("从零实现") for h in page.headings), page.headings
+    assert "常见坑" in page.headings, page.headings
+    assert "练习" in page.headings, page.headings
+    assert page.details_with_code >= 2, "exercises need solutions with code"
+    assert any(link.startswith("../api/#nnbasics.") for link in page.links), "no API link"
+    # the PyTorch check: a runnable block on the page that compares with torch
+    source = (ROOT / "docs" / f"{name}.md").read_text(encoding="utf-8")
+    scratch = source.split("## 从零实现", 1)[1].split("\n## ", 1)[0]
+    runnable = re.findall(r"```python\n(.*?)```", scratch, re.S)
+    assert any("torch" in block and "最大差" in block for block in runnable), "no PyTorch check"
+    assert "最大差" in scratch
+
+
+def test_every_figure_is_used_with_its_alt_text(built_site: Path):
+    from nnbasics import plot
+
+    used: dict[str, str] = {}
+    for html in built_site.rglob("*.html"):
+        for img in _parse(html).images:
+            src = img.get("src", "")
+            assert img.get("alt", "").strip(), f"{html}: image {src} without alt text"
+            if "/figures/" in src or src.startswith("figures/"):
+                used[src.rsplit("/", 1)[1].removesuffix(".svg")] = img["alt"]
+    assert set(used) == set(plot.FIGURES)
+    for name, (_, alt) in plot.FIGURES.items():
+        assert used[name] == alt, f"{name}: page alt text differs from nnbasics.plot.FIGURES"
+
+
+def test_figures_are_svg_with_text_as_paths_and_nothing_external(built_site: Path):
+    from nnbasics import plot
+
+    for name in plot.FIGURES:
+        svg = (built_site / "figures" / f"{name}.svg").read_text(encoding="utf-8")
+        assert svg.lstrip().startswith("<?xml") and "<svg" in svg
+        assert "<text" not in svg, f"{name}: text must be drawn as paths"
+        assert "<dc:date>" not in svg, f"{name}: the build date would make every build differ"
+        assert not re.search(r'(href|src)="(https?:)?//', svg), name
+
+
+def test_missing_cjk_font_is_a_clear_error(monkeypatch: pytest.MonkeyPatch):
+    from matplotlib import font_manager
+
+    from nnbasics import plot
+
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", [])
+    with pytest.raises(RuntimeError, match="fonts-noto-cjk"):
+        plot.cjk_font()
+
+
+def test_notebook_of_each_page_and_download_link(built_site: Path):
+    notebooks = _hook("notebooks")
+    for md in sorted((ROOT / "docs").glob("*.md")):
+        _, cells = notebooks.page_cells(md.read_text(encoding="utf-8"))
+        target = built_site / "notebooks" / f"{md.stem}.ipynb"
+        if not cells:
+            assert not target.exists()
+            continue
+        nb = json.loads(target.read_text(encoding="utf-8"))
+        code = [c["source"] for c in nb["cells"] if c["cell_type"] == "code"]
+        assert code == [source for _, source in cells]
+        assert all("--8<--" not in c for c in code)
+        page = built_site / ("" if md.stem == "index" else md.stem) / "index.html"
+        assert (
+            f'href="{"" if md.stem == "index" else "../"}notebooks/{md.stem}.ipynb"'
+            in page.read_text(encoding="utf-8")
+        ), f"{md.name}: no 下载 Notebook link"
+
+
+def test_training_notebook_is_executed_with_outputs_and_loss_curve(built_site: Path):
+    html = (built_site / "training-notebook" / "index.html").read_text(encoding="utf-8")
+    assert "Epoch 50, Loss: 1.2102" in html  # the article's output, produced at build time
+    images = [img for img in _parse(built_site / "training-notebook" / "index.html").images]
+    assert any(
+        img["src"].startswith("data:image/png") and "损失曲线" in img["alt"] for img in images
+    )
+    source = json.loads(
+        (built_site / "training-notebook" / "training-notebook.ipynb").read_text(encoding="utf-8")
+    )
+    assert any("training_loss_curve" in c["source"] for c in source["cells"])
+
+
+def test_page_cells_skip_includes_and_keep_indented_solutions():
+    notebooks = _hook("notebooks")
+    md = (
+        "# T\n\n## A\n\n```python\nprint(1)\n```\n\n"
+        '```python title="nnbasics/x.py"\n--8<-- "nnbasics/x.py:a"\n```\n\n'
+        '1. Q\n\n    ??? success "参考答案"\n\n        ```python\n        print(2)\n        ```\n'
+    )
+    title, cells = notebooks.page_cells(md)
+    assert title == "T"
+    assert cells == [("A", "print(1)"), ("A", "print(2)")]
+
+
+def test_word_count_and_reading_time():
+    pagemeta = _hook("pagemeta")
+    assert pagemeta.count_words("神经网络 is fun, 2025 年<!-- 注释 -->") == 4 + 3 + 1
+    assert pagemeta.reading_minutes(1443) == 5  # the source wiki's own figure
+    assert pagemeta.reading_minutes(1) == 1
+    seed = (ROOT / "tests" / "article" / "seed.txt").read_text(encoding="utf-8")
+    words = pagemeta.count_words(seed)
+    # the seed lost its Markdown (indentation, fences), so it counts fewer than 1443
+    assert 1200 < words <= 1443 and pagemeta.reading_minutes(words) == 5
+
+
+def test_every_page_shows_words_dates_tags_and_change_log(built_site: Path):
+    for name in ["", *SECTION_PAGES, "summary"]:
+        html = (built_site / name / "index.html").read_text(encoding="utf-8")
+        m = re.search(
+            r'class="page-meta">约 (\d+) 字 大约 (\d+) 分钟 · 创建于 (\S+) · 更新于 (\S+)</p>', html
+        )
+        assert m, name
+        assert m.group(3) == "2025-08-28"
+        assert "neural-network" in html and "deep-learning" in html
+        assert "变更记录" in html
+        log = subprocess.run(
+            ["git", "log", "-1", "--format=%h", "--", f"docs/{name or 'index'}.md"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        if log:  # the page's newest commit is listed
+            assert f"<code>{log}</code>" in html, name
+    tags = (built_site / "tags" / "index.html").read_text(encoding="utf-8")
+    assert "neural-network" in tags and "deep-learning" in tags and "感知机" in tags
+
+
+def _git(cwd: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+
+
+def test_change_log_without_git_and_in_a_shallow_clone(tmp_path: Path):
+    pagemeta = _hook("pagemeta")
+    loose = tmp_path / "loose.md"
+    loose.write_text("# x\n", encoding="utf-8")
+    assert pagemeta.history(loose) is None
+    assert "变更记录不可用" in pagemeta._changelog(loose)
+    created, updated = pagemeta.page_dates(loose)
+    assert created == updated  # both fall back to the file's modification date
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    _git(repo, "init", "-q", "-b", "main")
+    page = repo / "page.md"
+    for k in range(3):
+        page.write_text(f"# v{k}\n", encoding="utf-8")
+        _git(repo, "add", "page.md")
+        _git(
+            repo,
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "commit",
+            "-q",
+            "-m",
+            f"edit {k} | pipe",
+        )
+    assert [row[2] for row in pagemeta.history(page)] == [
+        "edit 2 | pipe",
+        "edit 1 | pipe",
+        "edit 0 | pipe",
+    ]
+    assert "edit 2 \\| pipe" in pagemeta._changelog(page)
+    shallow = tmp_path / "shallow"
+    _git(tmp_path, "clone", "-q", "--depth", "1", f"file://{repo}", str(shallow))
+    pagemeta._shallow.cache_clear()
+    text = pagemeta._changelog(shallow / "page.md")
+    assert "浅克隆" in text and "edit 2" in text and "edit 0" not in text
+
+
+def test_api_reference_documents_the_package(built_site: Path):
+    html = (built_site / "api" / "index.html").read_text(encoding="utf-8")
+    for name in (
+        "nnbasics.functional.relu",
+        "nnbasics.functional.ctc_loss",
+        "nnbasics.nn.BatchNorm1d",
+        "nnbasics.optim.AdamW",
+        "nnbasics.autograd.TwoLayerMLP",
+        "nnbasics.training.fit",
+        "nnbasics.plot.FIGURES",
+    ):
+        assert f'id="{name}"' in html, name
+
+
+def test_notebooks_run_top_to_bottom(built_site: Path):
+    """Every generated notebook, executed cell after cell in one fresh kernel."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    for path in sorted((built_site / "notebooks").glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        NotebookClient(
+            nb,
+            timeout=300,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(path.parent)}},
+        ).execute()
+        errors = [
+            o
+            for c in nb.cells
+            if c.cell_type == "code"
+            for o in c.outputs
+            if o.output_type == "error"
+        ]
+        assert not errors, f"{path.name}: {errors[:1]}"
