@@ -17,7 +17,7 @@ from mkdocs.structure.files import File, Files
 log = logging.getLogger("mkdocs.hooks.figures")
 
 
-def on_files(files: Files, config) -> Files:  # noqa: ANN001
+def on_files(files: Files, config) -> Files:
     from nnbasics import plot
 
     start = time.perf_counter()

@@ -50,18 +50,29 @@ def page_cells(markdown: str) -> tuple[str, list[tuple[str, str]]]:
         while j < len(lines) and lines[j].strip() != ticks:
             j += 1
         if fence.group("info").strip() == "python":
-            body = [ln[len(indent) :] if ln.startswith(indent) else ln.lstrip() for ln in lines[i + 1 : j]]
+            body = [
+                ln[len(indent) :] if ln.startswith(indent) else ln.lstrip()
+                for ln in lines[i + 1 : j]
+            ]
             cells.append((heading, "\n".join(body).strip("\n")))
         i = j + 1
     return title, cells
 
 
-def notebook(title: str, url: str, cells: list[tuple[str, str]], extra: list[dict] | None = None) -> str:
+def notebook(
+    title: str, url: str, cells: list[tuple[str, str]], extra: list[dict] | None = None
+) -> str:
     def md(text: str) -> dict:
         return {"cell_type": "markdown", "metadata": {}, "source": text}
 
     def code(text: str) -> dict:
-        return {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": text}
+        return {
+            "cell_type": "code",
+            "metadata": {},
+            "execution_count": None,
+            "outputs": [],
+            "source": text,
+        }
 
     out = [
         md(
@@ -95,14 +106,16 @@ def _pages(files: Files) -> list[File]:
 
 
 @event_priority(100)  # before mkdocs-jupyter turns the generated notebook into a page
-def on_files(files: Files, config) -> Files:  # noqa: ANN001
+def on_files(files: Files, config) -> Files:
     for page in _pages(files):
         title, cells = page_cells(Path(page.abs_src_path).read_text(encoding="utf-8"))
         if not cells:
             continue
         url = "../" + page.dest_uri.removesuffix("index.html")
         nb = notebook(title, url, cells)
-        files.append(File.generated(config, f"notebooks/{Path(page.src_uri).stem}.ipynb", content=nb))
+        files.append(
+            File.generated(config, f"notebooks/{Path(page.src_uri).stem}.ipynb", content=nb)
+        )
         if page.src_uri == EXECUTED_FROM:
             extra = [
                 {"cell_type": "markdown", "metadata": {}, "source": "## 损失曲线"},
@@ -114,7 +127,12 @@ def on_files(files: Files, config) -> Files:  # noqa: ANN001
                     "source": LOSS_CURVE,
                 },
             ]
-            intro = notebook(title + "（Notebook）", "../" + page.dest_uri.removesuffix("index.html"), cells, extra)
+            intro = notebook(
+                title + "（Notebook）",
+                "../" + page.dest_uri.removesuffix("index.html"),
+                cells,
+                extra,
+            )
             folder = Path(tempfile.mkdtemp(prefix="nnbasics-notebook-"))
             path = folder / EXECUTED
             path.write_text(intro, encoding="utf-8")
@@ -136,7 +154,7 @@ def _offline(script: re.Match[str]) -> str:
     return text
 
 
-def on_post_page(output: str, page, config) -> str:  # noqa: ANN001
+def on_post_page(output: str, page, config) -> str:
     """Offline notebook page; nbconvert's placeholder alt text replaced by a real one."""
     if page.file.src_uri != EXECUTED:
         return output
@@ -147,7 +165,7 @@ def on_post_page(output: str, page, config) -> str:  # noqa: ANN001
     )
 
 
-def on_page_markdown(markdown: str, page, config, files) -> str:  # noqa: ANN001
+def on_page_markdown(markdown: str, page, config, files) -> str:
     """A download link under the page title when the page has code."""
     name = f"notebooks/{Path(page.file.src_uri).stem}.ipynb"
     if files.get_file_from_path(name) is None:

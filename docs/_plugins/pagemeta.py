@@ -60,7 +60,15 @@ def _shallow(root: Path) -> bool:
 def history(path: Path) -> list[tuple[str, str, str]] | None:
     """``(date, short hash, subject)`` of each commit touching ``path``, newest first;
     None when git is unavailable or does not track the file."""
-    out = _git("log", "--follow", "--date=short", "--format=%ad%x09%h%x09%s", "--", path.name, cwd=path.parent)
+    out = _git(
+        "log",
+        "--follow",
+        "--date=short",
+        "--format=%ad%x09%h%x09%s",
+        "--",
+        path.name,
+        cwd=path.parent,
+    )
     if out is None:
         return None
     rows = [tuple(line.split("\t", 2)) for line in out.splitlines() if line.count("\t") >= 2]
@@ -92,7 +100,7 @@ def page_dates(path: Path, created: object = None) -> tuple[str, str]:
 
 
 @event_priority(50)  # before notebooks.py adds its link: count the page's own words
-def on_page_markdown(markdown: str, page, config, files) -> str:  # noqa: ANN001
+def on_page_markdown(markdown: str, page, config, files) -> str:
     if not page.file.abs_src_path or not page.file.src_uri.endswith(".md"):
         return markdown
     path = Path(page.file.abs_src_path)
