@@ -30,7 +30,9 @@ def _mathml(latex: str, display: str) -> str:
 def render_math(content: str) -> str:
     """Replace arithmatex's LaTeX spans and divs in ``content`` by MathML."""
     content = _BLOCK.sub(
-        lambda m: f'<div class="arithmatex">{_mathml(m.group(1), "block")}</div>', content
+        # tabindex: a wide formula scrolls sideways, and keyboard users must reach it too
+        lambda m: f'<div class="arithmatex" tabindex="0">{_mathml(m.group(1), "block")}</div>',
+        content,
     )
     return _INLINE.sub(
         lambda m: f'<span class="arithmatex">{_mathml(m.group(1), "inline")}</span>', content

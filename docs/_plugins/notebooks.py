@@ -4,7 +4,8 @@
   under the heading it sits in; every page gets a "下载 Notebook" link to it. The cells run
   top to bottom in one kernel (``tests/test_notebooks.py`` executes every notebook).
 * ``training-notebook.ipynb``: the same for the 完整训练示例 page plus its loss curve,
-  rendered (and executed during the build) by mkdocs-jupyter.
+  executed here during the build (nbclient, every cell time-limited) and rendered with its
+  outputs by mkdocs-jupyter.
 
 Package-source includes (```` ```python title="nnbasics/..." ```` with ``--8<--``) are not
 cells: a notebook imports the package instead.
@@ -13,8 +14,10 @@ cells: a notebook imports the package instead.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import tempfile
+import time
 from pathlib import Path
 
 from mkdocs.plugins import event_priority
@@ -22,6 +25,8 @@ from mkdocs.structure.files import File, Files
 
 FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,})(?P<info>[^`]*)$")
 HEADING = re.compile(r"^(#{1,3})\s+(.+?)\s*$")
+log = logging.getLogger("mkdocs.hooks.notebooks")
+CELL_TIMEOUT = 300
 EXECUTED = "training-notebook.ipynb"
 EXECUTED_FROM = "training.md"
 LOSS_CURVE = (
@@ -101,6 +106,26 @@ def notebook(
     return json.dumps(nb, ensure_ascii=False, indent=1) + "\n"
 
 
+def execute(source: str, cwd: Path) -> str:
+    """Run a notebook top to bottom in a fresh kernel (bounded: a cell that runs over
+    ``CELL_TIMEOUT`` seconds, a kernel that does not start, or an error fails the build)."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    start = time.perf_counter()
+    nb = nbformat.reads(source, as_version=4)
+    client = NotebookClient(
+        nb,
+        timeout=CELL_TIMEOUT,
+        startup_timeout=60,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(cwd)}},
+    )
+    client.execute()
+    log.info("executed %s in %.1f s", EXECUTED, time.perf_counter() - start)
+    return nbformat.writes(nb) + "\n"
+
+
 def _pages(files: Files) -> list[File]:
     return [f for f in files.documentation_pages() if f.src_uri.endswith(".md") and f.abs_src_path]
 
@@ -135,7 +160,7 @@ def on_files(files: Files, config) -> Files:
             )
             folder = Path(tempfile.mkdtemp(prefix="nnbasics-notebook-"))
             path = folder / EXECUTED
-            path.write_text(intro, encoding="utf-8")
+            path.write_text(execute(intro, folder), encoding="utf-8")
             # a plain File rooted in the temporary folder (not File.generated): mkdocs-jupyter
             # finds the source through src_dir
             files.append(File(EXECUTED, str(folder), config.site_dir, config.use_directory_urls))
@@ -159,6 +184,11 @@ def on_post_page(output: str, page, config) -> str:
     if page.file.src_uri != EXECUTED:
         return output
     output = _SCRIPT.sub(_offline, output)
+    # code cells scroll sideways: keyboard users must be able to focus them
+    output = output.replace(
+        '<div class="highlight-ipynb hl-python">',
+        '<div class="highlight-ipynb hl-python" tabindex="0">',
+    )
     return output.replace(
         'alt="No description has been provided for this image"',
         'alt="完整训练示例的训练集与验证集损失曲线（Notebook 执行时绘制）"',

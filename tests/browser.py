@@ -1,0 +1,227 @@
+"""What the browser suite needs besides Playwright: a local server for the built site, the
+system Chromium, and the checks a page must pass (each one a function, so that a test can
+feed it a broken page and watch it fail).
+
+Every wait is bounded: page loads and selectors time out after ``TIMEOUT_MS``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import http.server
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+TIMEOUT_MS = 15_000
+HOST = "127.0.0.1"
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+# flags for a quiet, offline, reproducible headless Chromium
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-default-apps",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-features=Translate,OptimizationHints,MediaRouter",
+    "--font-render-hinting=none",
+]
+
+
+class BrowserSetupError(RuntimeError):
+    """The suite cannot run: no site, no free port or no Chromium."""
+
+
+def find_chromium() -> str:
+    """The Chromium executable: ``$CHROMIUM`` if set, else the first on PATH."""
+    explicit = os.environ.get("CHROMIUM")
+    if explicit:
+        if not (Path(explicit).is_file() and os.access(explicit, os.X_OK)):
+            raise BrowserSetupError(f"CHROMIUM={explicit!r} is not an executable file")
+        return explicit
+    for name in CHROMIUM_NAMES:
+        found = shutil.which(name)
+        if found:
+            return found
+    raise BrowserSetupError(
+        "Chromium not found (looked for $CHROMIUM and " + ", ".join(CHROMIUM_NAMES) + "); "
+        "install Debian's: apt-get install chromium"
+    )
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    """Static files under ``prefix`` (the path of the site's URL, as on GitHub Pages); an
+    unknown path gets the site's own 404.html with status 404, as GitHub Pages does."""
+
+    prefix = "/"
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def translate_path(self, path: str) -> str:
+        if not path.startswith(self.prefix):
+            return str(Path(self.directory) / "\0outside-the-site")
+        return super().translate_path("/" + path[len(self.prefix) :])
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None):
+        page = Path(self.directory) / "404.html"
+        if code != 404 or not page.is_file():
+            return super().send_error(code, message, explain)
+        body = page.read_bytes()
+        self.send_response(404)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+        return None
+
+
+@contextlib.contextmanager
+def serve(site: Path, port: int = 0, prefix: str = "/") -> Iterator[str]:
+    """Serve ``site`` at ``http://127.0.0.1:<port><prefix>`` (``port`` 0: any free port);
+    yields that URL."""
+    if not (site / "index.html").is_file():
+        raise BrowserSetupError(f"no built site at {site} (index.html missing): run mkdocs build")
+    handler_class = type("Handler", (_Handler,), {"prefix": prefix})
+    handler = functools.partial(handler_class, directory=str(site))
+    try:
+        server = http.server.ThreadingHTTPServer((HOST, port), handler)
+    except OSError as exc:
+        raise BrowserSetupError(f"cannot serve the site on {HOST}:{port}: {exc}") from exc
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1})
+    thread.daemon = True
+    thread.start()
+    try:
+        yield f"http://{HOST}:{server.server_address[1]}{prefix}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def site_prefix(config: Path) -> str:
+    """The path part of ``site_url`` in mkdocs.yml ('/' without one)."""
+    text = config.read_text(encoding="utf-8")
+    url = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in text.splitlines()
+            if line.startswith("site_url:")
+        ),
+        "",
+    )
+    path = urlsplit(url).path or "/"
+    return path if path.endswith("/") else path + "/"
+
+
+def site_pages(site: Path) -> list[str]:
+    """Every HTML page of the built site as a path relative to the site root ('' = home)."""
+    pages = []
+    for html in sorted(site.rglob("index.html")):
+        rel = html.parent.relative_to(site).as_posix()
+        pages.append("" if rel == "." else rel + "/")
+    return sorted(pages)
+
+
+@dataclass
+class Visit:
+    """What happened while a page loaded."""
+
+    console_errors: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    external: list[str] = field(default_factory=list)
+    bytes: int = 0
+
+    def problems(self) -> list[str]:
+        return (
+            [f"console error: {m}" for m in self.console_errors]
+            + [f"failed request: {u}" for u in self.failed]
+            + [f"request to another host: {u}" for u in self.external]
+        )
+
+
+def watch(page) -> Visit:
+    """Record console errors, failed requests and every request that leaves 127.0.0.1
+    (those are aborted, so the page behaves as it would offline)."""
+    visit = Visit()
+
+    def route(route) -> None:
+        host = urlsplit(route.request.url).hostname
+        if route.request.url.startswith(("data:", "blob:")) or host == HOST:
+            route.continue_()
+        else:
+            visit.external.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", route)
+    page.on("console", lambda m: m.type == "error" and visit.console_errors.append(m.text))
+    page.on("pageerror", lambda e: visit.console_errors.append(str(e)))
+    page.on(
+        "requestfailed",
+        lambda r: urlsplit(r.url).hostname == HOST and visit.failed.append(f"{r.url} {r.failure}"),
+    )
+    return visit
+
+
+# TeX left in the visible text: $$…$$, $…\command…$, \( \[ delimiters, bare commands
+RAW_MATH_PATTERNS = [
+    r"\$\$[^$]+\$\$",
+    r"(^|[^\\\w$])\$[^$\s][^$]*\\[a-zA-Z]+[^$]*\$",
+    r"\\\(|\\\[",
+    r"\\(frac|sum|sigma|mathrm|partial)\b",
+]
+RAW_MATH_JS = """patterns => {
+  const root = (document.querySelector("article") ?? document.body).cloneNode(true);
+  root.querySelectorAll("pre, code, script, style, math").forEach(e => e.remove());
+  const text = root.textContent;
+  return patterns.map(p => text.match(new RegExp(p))).filter(Boolean).map(m => m[0].slice(0, 60));
+}"""
+
+
+def raw_math(page) -> list[str]:
+    """TeX source visible on the page (formulas the build did not render)."""
+    return page.evaluate(RAW_MATH_JS, RAW_MATH_PATTERNS)
+
+
+def broken_images(page) -> list[str]:
+    """Images that did not load, or that have no alt text."""
+    return page.evaluate(
+        """() => [...document.images].flatMap(img => {
+            const src = img.src.slice(0, 80), out = [];
+            if (!img.complete || img.naturalWidth === 0) out.push(`not loaded: ${src}`);
+            if (!(img.getAttribute("alt") || "").trim()) out.push(`no alt text: ${src}`);
+            return out;
+        })"""
+    )
+
+
+def horizontal_overflow(page) -> int:
+    """How many CSS pixels the page is wider than the viewport (0 when nothing overflows)."""
+    return page.evaluate(
+        "() => Math.max(0, document.documentElement.scrollWidth - window.innerWidth)"
+    )
+
+
+def search(page, base: str, query: str) -> list[str]:
+    """Type ``query`` into the site's search box; the result pages' URLs, best first."""
+    page.goto(base, wait_until="load")
+    box = page.locator("input.md-search__input")
+    box.click()
+    box.fill(query)
+    page.wait_for_function(
+        """q => document.querySelector('.md-search-result__meta')?.textContent.trim()
+               && document.querySelector('input.md-search__input').value === q""",
+        arg=query,
+        timeout=TIMEOUT_MS,
+    )
+    page.wait_for_timeout(300)  # results render after the meta line
+    return page.eval_on_selector_all(
+        "li.md-search-result__item > a.md-search-result__link", "els => els.map(e => e.href)"
+    )

@@ -1,0 +1,287 @@
+"""The reader's view: every page of the built site in a real (headless) Chromium.
+
+Playwright for Python (pytest-playwright) drives Debian's Chromium, found on PATH or through
+``$CHROMIUM`` (Playwright's own browser download is not used). The site is the session's
+strict build, served on 127.0.0.1. Screenshots of every page (desktop and phone) go to
+``test-artifacts/screenshots/``, which the CI workflow uploads.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from browser import (
+    CHROMIUM_ARGS,
+    HOST,
+    TIMEOUT_MS,
+    BrowserSetupError,
+    broken_images,
+    find_chromium,
+    horizontal_overflow,
+    raw_math,
+    search,
+    serve,
+    site_pages,
+    site_prefix,
+    watch,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOTS = ROOT / "test-artifacts" / "screenshots"
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 375, "height": 812}
+
+
+def _page_ids() -> list[str]:
+    """The pages the build makes, derived from the nav without building (for test ids)."""
+    names = ["", "api/", "tags/", "training-notebook/"]
+    names += [
+        p.stem + "/"
+        for p in sorted((ROOT / "docs").glob("*.md"))
+        if p.stem not in ("index", "api", "tags")
+    ]
+    return sorted(names)
+
+
+PAGE_IDS = _page_ids()
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    try:
+        path = find_chromium()
+    except BrowserSetupError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    return {
+        **browser_type_launch_args,
+        "executable_path": path,
+        "args": CHROMIUM_ARGS,
+        "timeout": 30_000,
+    }
+
+
+@pytest.fixture(scope="session")
+def base_url(built_site: Path):
+    try:
+        with serve(built_site, prefix=site_prefix(ROOT / "mkdocs.yml")) as url:
+            yield url
+    except BrowserSetupError as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+@pytest.fixture
+def desktop(browser):
+    context = browser.new_context(
+        viewport=DESKTOP, color_scheme="light", permissions=["clipboard-read", "clipboard-write"]
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    context.set_default_navigation_timeout(TIMEOUT_MS)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def phone(browser):
+    context = browser.new_context(
+        viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True, color_scheme="light"
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    context.set_default_navigation_timeout(TIMEOUT_MS)
+    yield context
+    context.close()
+
+
+def _shot(page, name: str, kind: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    stem = name.strip("/").replace("/", "-") or "home"
+    page.screenshot(path=str(SHOTS / f"{stem}-{kind}.png"), full_page=True, timeout=TIMEOUT_MS)
+
+
+def _open(context, url: str):
+    page = context.new_page()
+    visit = watch(page)
+    page.goto(url, wait_until="load")
+    page.wait_for_load_state("networkidle", timeout=TIMEOUT_MS)
+    return page, visit
+
+
+def test_page_list_matches_the_build(built_site: Path):
+    assert site_pages(built_site) == PAGE_IDS
+
+
+@pytest.mark.parametrize("name", PAGE_IDS)
+def test_page_loads_offline_with_math_images_and_no_errors(desktop, base_url: str, name: str):
+    page, visit = _open(desktop, base_url + name)
+    assert visit.problems() == []
+    assert raw_math(page) == []
+    assert broken_images(page) == []
+    assert page.evaluate("document.documentElement.lang") == "zh"
+    _shot(page, name, "desktop")
+
+
+@pytest.mark.parametrize("name", PAGE_IDS)
+def test_copy_button_copies_exactly_its_block(desktop, base_url: str, name: str):
+    page, _ = _open(desktop, base_url + name)
+    buttons = page.locator("button[data-md-type=copy]")
+    count = buttons.count()
+    targets = [buttons.nth(k).get_attribute("data-clipboard-target") for k in range(count)]
+    if name.startswith(("perceptron", "activations", "training/")):
+        assert count > 0
+    for k, target in enumerate(targets):
+        expected = page.evaluate("t => document.querySelector(t).innerText", target)
+        page.evaluate("() => navigator.clipboard.writeText('')")
+        buttons.nth(k).click(force=True)
+        page.wait_for_function(
+            "() => navigator.clipboard.readText().then(t => t.length > 0)", timeout=TIMEOUT_MS
+        )
+        copied = page.evaluate("() => navigator.clipboard.readText()")
+        assert copied.rstrip("\n") == expected.rstrip("\n"), f"{name} block {k} ({target})"
+
+
+def test_light_dark_toggle_switches_the_palette(desktop, base_url: str):
+    page, _ = _open(desktop, base_url)
+    scheme = "document.body.getAttribute('data-md-color-scheme')"
+    assert page.evaluate(scheme) == "default"
+    page.locator("form[data-md-component=palette] label:not([hidden])").click()
+    page.wait_for_function(f"() => {scheme} === 'slate'", timeout=TIMEOUT_MS)
+    page.locator("form[data-md-component=palette] label:not([hidden])").click()
+    page.wait_for_function(f"() => {scheme} === 'default'", timeout=TIMEOUT_MS)
+
+
+@pytest.mark.parametrize("name", PAGE_IDS)
+def test_phone_width_drawer_opens_and_nothing_overflows(phone, base_url: str, name: str):
+    page, visit = _open(phone, base_url + name)
+    assert visit.problems() == []
+    assert horizontal_overflow(page) == 0, f"{name} is wider than 375 px"
+    _shot(page, name, "phone")
+    page.locator("label.md-header__button[for=__drawer]").click()
+    page.wait_for_function("() => document.getElementById('__drawer').checked", timeout=TIMEOUT_MS)
+    nav = page.locator(".md-sidebar--primary")
+    page.wait_for_function(
+        "() => document.querySelector('.md-sidebar--primary').getBoundingClientRect().left >= 0",
+        timeout=TIMEOUT_MS,
+    )
+    assert nav.is_visible()
+
+
+SEARCHES = {
+    "反向传播": "backprop/",
+    "梯度消失": "backprop/",
+    "权重衰减": "optimizers/",
+    "死神经元": "activations/",
+    "Dropout": "dropout/",
+    "AdamW": "optimizers/",
+}
+
+
+@pytest.mark.parametrize(("query", "expected"), SEARCHES.items())
+def test_search_brings_the_right_page_first(desktop, base_url: str, query: str, expected: str):
+    results = search(desktop.new_page(), base_url, query)
+    assert results, f"no result for {query}"
+    assert results[0].split("#")[0] == base_url + expected, results[:3]
+
+
+@pytest.mark.parametrize("name", PAGE_IDS)
+def test_no_serious_accessibility_violation(desktop, base_url: str, name: str):
+    from axe_playwright_python.sync_playwright import Axe
+
+    page, _ = _open(desktop, base_url + name)
+    result = Axe().run(page)
+    bad = [
+        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes'][:3]]}"
+        for v in result.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert bad == []
+
+
+def test_unknown_page_gets_the_chinese_404(desktop, base_url: str):
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(base_url + "no-such-page/", timeout=10)
+    assert err.value.code == 404
+    page = desktop.new_page()
+    visit = watch(page)
+    response = page.goto(base_url + "no-such-page/", wait_until="load")
+    assert response.status == 404
+    assert "页面不存在" in page.inner_text("article")
+    assert visit.problems() == []
+
+
+# ------------------------------------------------------------------ the checks can fail
+
+
+def test_a_page_that_calls_another_host_is_caught(browser, tmp_path: Path):
+    (tmp_path / "index.html").write_text(
+        '<!doctype html><html lang="zh"><body><article><p>外部图片</p>'
+        '<img src="http://example.invalid/x.png" alt="x"></article></body></html>',
+        encoding="utf-8",
+    )
+    with serve(tmp_path) as url:
+        page = browser.new_page()
+        visit = watch(page)
+        page.goto(url, wait_until="load", timeout=TIMEOUT_MS)
+        assert visit.external == ["http://example.invalid/x.png"]
+        assert any("not loaded" in p for p in broken_images(page))
+        page.close()
+
+
+def test_a_raw_formula_is_caught(browser, tmp_path: Path):
+    (tmp_path / "index.html").write_text(
+        '<!doctype html><html lang="zh"><body><article><p>公式：$$\\frac{1}{2} x^2$$</p>'
+        "<pre><code>$HOME 不算</code></pre></article></body></html>",
+        encoding="utf-8",
+    )
+    with serve(tmp_path) as url:
+        page = browser.new_page()
+        page.goto(url, wait_until="load", timeout=TIMEOUT_MS)
+        assert raw_math(page)
+        page.close()
+
+
+def test_search_without_chinese_segmentation_is_caught(browser, built_site: Path, tmp_path: Path):
+    broken = tmp_path / "site"
+    shutil.copytree(built_site, broken)
+    index_path = broken / "search" / "search_index.json"
+    index = json.loads(index_path.read_text(encoding="utf-8"))
+    index["config"]["separator"] = r"[\s\-]+"  # the default: no word boundaries inside Chinese
+    for doc in index["docs"]:
+        doc["text"] = doc["text"].replace("\u200b", "")
+        doc["title"] = doc["title"].replace("\u200b", "")
+    index_path.write_text(json.dumps(index, ensure_ascii=False), encoding="utf-8")
+    with serve(broken) as url:
+        page = browser.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        try:
+            results = search(page, url, "反向传播")
+        except Exception:
+            results = []
+        assert not results or results[0].split("#")[0] != url + SEARCHES["反向传播"]
+        page.close()
+
+
+def test_server_fails_clearly_without_a_site_or_a_free_port(tmp_path: Path, built_site: Path):
+    with pytest.raises(BrowserSetupError, match="no built site"), serve(tmp_path):
+        pass
+    with socket.socket() as taken:
+        taken.bind((HOST, 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        expected = pytest.raises(BrowserSetupError, match=f"cannot serve the site on {HOST}:{port}")
+        with expected, serve(built_site, port):
+            pass
+
+
+def test_missing_chromium_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    monkeypatch.setenv("CHROMIUM", str(tmp_path / "nowhere"))
+    with pytest.raises(BrowserSetupError, match="not an executable"):
+        find_chromium()
+    monkeypatch.delenv("CHROMIUM")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(BrowserSetupError, match="apt-get install chromium"):
+        find_chromium()
