@@ -209,19 +209,25 @@ def horizontal_overflow(page) -> int:
     )
 
 
-def search(page, base: str, query: str) -> list[str]:
-    """Type ``query`` into the site's search box; the result pages' URLs, best first."""
+def search(page, base: str, query: str) -> list[str]:  # noqa: ANN001
+    """Type ``query`` into the site's search box as a reader would; the result pages' URLs
+    (query string and fragment removed), best first."""
     page.goto(base, wait_until="load")
+    meta = ".md-search-result__meta"
     box = page.locator("input.md-search__input")
-    box.click()
-    box.fill(query)
+    box.click()  # focusing loads the vocabulary of javascripts/search-segment.js
     page.wait_for_function(
-        """q => document.querySelector('.md-search-result__meta')?.textContent.trim()
-               && document.querySelector('input.md-search__input').value === q""",
-        arg=query,
+        f"() => !document.querySelector('{meta}').textContent.includes('初始化')",
         timeout=TIMEOUT_MS,
     )
-    page.wait_for_timeout(300)  # results render after the meta line
-    return page.eval_on_selector_all(
+    page.wait_for_load_state("networkidle", timeout=TIMEOUT_MS)
+    box.fill(query)
+    box.press("End")  # Material searches on key events
+    page.wait_for_function(
+        f"() => /符合条件/.test(document.querySelector('{meta}').textContent)",
+        timeout=TIMEOUT_MS,
+    )
+    links = page.eval_on_selector_all(
         "li.md-search-result__item > a.md-search-result__link", "els => els.map(e => e.href)"
     )
+    return [urlsplit(url)._replace(query="", fragment="").geturl() for url in links]
