@@ -209,7 +209,7 @@ def horizontal_overflow(page) -> int:
     )
 
 
-def search(page, base: str, query: str) -> list[str]:  # noqa: ANN001
+def search(page, base: str, query: str) -> list[str]:
     """Type ``query`` into the site's search box as a reader would; the result pages' URLs
     (query string and fragment removed), best first."""
     page.goto(base, wait_until="load")

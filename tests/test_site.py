@@ -207,3 +207,20 @@ def test_each_page_has_a_description(built_site: Path, rel: str):
     doc = (built_site / rel).read_text(encoding="utf-8")
     m = re.search(r'<meta name="description" content="([^"]+)"', doc)
     assert m and len(m.group(1)) > 20
+
+
+def test_site_url_sitemap_repository_link_and_chinese_404(built_site: Path):
+    import yaml
+
+    config = yaml.load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"), Loader=yaml.BaseLoader)
+    site_url = config["site_url"]
+    assert site_url.startswith("https://") and site_url.endswith("/")
+    assert config["repo_url"].startswith("https://github.com/")
+    sitemap = (built_site / "sitemap.xml").read_text(encoding="utf-8")
+    for page in ("", "perceptron/", "training/", "api/"):
+        assert f"<loc>{site_url}{page}</loc>" in sitemap, page
+    home = (built_site / "index.html").read_text(encoding="utf-8")
+    assert f'href="{config["repo_url"]}"' in home
+    assert 'data-md-component="source"' not in home  # no call to api.github.com
+    not_found = (built_site / "404.html").read_text(encoding="utf-8")
+    assert "页面不存在" in not_found and '<html lang="zh"' in not_found
