@@ -65,8 +65,10 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         pass
 
     def translate_path(self, path: str) -> str:
+        if path.split("?")[0] == "/robots.txt":  # crawlers ask the host's root for it
+            return str(Path(self.directory) / "robots.txt")
         if not path.startswith(self.prefix):
-            return str(Path(self.directory) / "\0outside-the-site")
+            return str(Path(self.directory) / "__outside_the_site__" / "missing")
         return super().translate_path("/" + path[len(self.prefix) :])
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None):
