@@ -139,7 +139,6 @@ class Visit:
     console_errors: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     external: list[str] = field(default_factory=list)
-    bytes: int = 0
 
     def problems(self) -> list[str]:
         return (

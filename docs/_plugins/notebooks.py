@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -159,6 +160,7 @@ def on_files(files: Files, config) -> Files:
                 extra,
             )
             folder = Path(tempfile.mkdtemp(prefix="nnbasics-notebook-"))
+            _folders.append(folder)
             path = folder / EXECUTED
             path.write_text(execute(intro, folder), encoding="utf-8")
             # a plain File rooted in the temporary folder (not File.generated): mkdocs-jupyter
@@ -177,6 +179,15 @@ def _offline(script: re.Match[str]) -> str:
     if 'src=""' in text or "mathjax" in text.lower() or "mermaid" in text.lower():
         return ""
     return text
+
+
+_folders: list[Path] = []
+
+
+def on_post_build(config) -> None:
+    """Remove the temporary folders of the executed notebook (it has been copied)."""
+    while _folders:
+        shutil.rmtree(_folders.pop(), ignore_errors=True)
 
 
 def on_post_page(output: str, page, config) -> str:
