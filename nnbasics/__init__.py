@@ -17,12 +17,34 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("autograd", "cli", "data", "functional", "models", "nn", "optim", "plot", "training")
+_SUBMODULES = (
+    "autograd",
+    "cli",
+    "data",
+    "functional",
+    "models",
+    "nn",
+    "optim",
+    "plot",
+    "testing",
+    "training",
+)
 
 __all__ = ["__version__", *_SUBMODULES]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from nnbasics import autograd, cli, data, functional, models, nn, optim, plot, training  # noqa: F401
+    from nnbasics import (  # noqa: F401
+        autograd,
+        cli,
+        data,
+        functional,
+        models,
+        nn,
+        optim,
+        plot,
+        testing,
+        training,
+    )
 
 
 def __getattr__(name: str) -> Any:

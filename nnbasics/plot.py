@@ -54,19 +54,63 @@ _CJK_FONTS = (
 def cjk_font() -> str:
     """The first installed font of a list of fonts with simplified Chinese glyphs.
 
+    matplotlib keeps its font list in a cache (``fontlist-*.json`` in its cache folder,
+    shared by every environment). A cache written before the CJK font was installed does not
+    name it; then the font files on disk (those fontconfig knows, and matplotlib's usual
+    folders) are read again, the missing ones added, and the cache rewritten.
+
     Raises:
         RuntimeError: when none is installed (the labels would come out as boxes).
     """
+    name = _first_cjk_font()
+    if name is None and _add_fonts_from_disk():
+        name = _first_cjk_font()
+    if name is None:
+        raise RuntimeError(
+            "no font with Chinese glyphs found for matplotlib in its font cache or on disk "
+            f"(tried {', '.join(_CJK_FONTS)}); install one, e.g. "
+            "`apt-get install fonts-noto-cjk`"
+        )
+    return name
+
+
+def _first_cjk_font() -> str | None:
     from matplotlib import font_manager
 
     installed = {f.name for f in font_manager.fontManager.ttflist}
-    for name in _CJK_FONTS:
-        if name in installed:
-            return name
-    raise RuntimeError(
-        "no font with Chinese glyphs found for matplotlib (tried "
-        f"{', '.join(_CJK_FONTS)}); install one, e.g. `apt-get install fonts-noto-cjk`"
-    )
+    return next((name for name in _CJK_FONTS if name in installed), None)
+
+
+def _add_fonts_from_disk() -> bool:
+    """Add the font files on disk that matplotlib's (stale) list lacks; True if any were added.
+
+    Uses only public matplotlib API (``findSystemFonts``, ``FontManager.addfont``,
+    ``json_dump``); the cache file name is the one matplotlib reads
+    (``fontlist-v<FontManager.__version__>.json`` in ``get_cachedir()``).
+    """
+    from pathlib import Path
+
+    import matplotlib as mpl
+    from matplotlib import font_manager
+
+    manager = font_manager.fontManager
+    known = {f.fname for f in manager.ttflist} | {f.fname for f in manager.afmlist}
+    added = 0
+    for path in font_manager.findSystemFonts():
+        if path in known:
+            continue
+        try:
+            manager.addfont(path)
+        except (OSError, RuntimeError, ValueError):  # unreadable or unsupported file
+            continue
+        added += 1
+    if added:
+        cache = Path(mpl.get_cachedir(), f"fontlist-v{font_manager.FontManager.__version__}.json")
+        try:
+            font_manager.json_dump(manager, str(cache))
+        except OSError:  # a read-only cache folder: the list is still right in this process
+            pass
+    return added > 0
 
 
 def _figure(ncols: int = 1, width: float = 6.4, height: float = 3.6) -> tuple[Figure, Any]:

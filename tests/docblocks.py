@@ -162,15 +162,25 @@ class Result:
     returncode: int
 
 
-def run_block(fence: Fence, cwd: Path | None = None, *, threads: int | None = None) -> Result:
+def run_block(
+    fence: Fence,
+    cwd: Path | None = None,
+    *,
+    threads: int | None = None,
+    capability: str | None = None,
+) -> Result:
     """Run one block alone: Python in a fresh interpreter, shell through bash.
 
     ``threads`` caps PyTorch's intra-op threads (so parallel runs do not oversubscribe
-    the cores); the printed outputs must not depend on it.
+    the cores); the printed outputs must not depend on it. ``capability`` sets
+    ``ATEN_CPU_CAPABILITY`` (``"default"``, ``"avx2"``, ``"avx512"``): PyTorch then uses the
+    kernels of that instruction set, as on a reader's machine that has only it.
     """
     env = dict(os.environ, PYTHONIOENCODING="utf-8", PYTHONWARNINGS="default")
     if threads is not None:
         env["OMP_NUM_THREADS"] = env["MKL_NUM_THREADS"] = str(threads)
+    if capability is not None:
+        env["ATEN_CPU_CAPABILITY"] = capability
     env.pop("PYTHONPATH", None)
     # the interpreter's own bin/ (a virtual environment's) first: console scripts such as `nnbasics`
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
@@ -189,11 +199,15 @@ def run_block(fence: Fence, cwd: Path | None = None, *, threads: int | None = No
     return Result(proc.stdout, proc.stderr, proc.returncode)
 
 
-def run_all(all_blocks: list[Block], jobs: int | None = None) -> list[Result]:
+def run_all(
+    all_blocks: list[Block], jobs: int | None = None, *, capability: str | None = None
+) -> list[Result]:
     """Run every block, one per core, each with one PyTorch thread."""
     jobs = jobs or max(1, os.cpu_count() or 1)
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(lambda b: run_block(b.fence, threads=1), all_blocks))
+        return list(
+            pool.map(lambda b: run_block(b.fence, threads=1, capability=capability), all_blocks)
+        )
 
 
 def _write_expected(path: Path, found: list[tuple[Block, Result]]) -> bool:

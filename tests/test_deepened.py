@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import re
 import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -142,8 +144,58 @@ def test_missing_cjk_font_is_a_clear_error(monkeypatch: pytest.MonkeyPatch):
     from nnbasics import plot
 
     monkeypatch.setattr(font_manager.fontManager, "ttflist", [])
+    # nothing on disk either: a machine without the font
+    monkeypatch.setattr(font_manager, "findSystemFonts", lambda *a, **k: [])
     with pytest.raises(RuntimeError, match="fonts-noto-cjk"):
         plot.cjk_font()
+
+
+_STALE_FONT_CACHE = """
+import json, pathlib, sys
+import matplotlib
+from matplotlib import font_manager
+
+# the cache matplotlib just wrote, minus every font with Chinese glyphs: as on a machine
+# whose cache was written before fonts-noto-cjk was installed
+path = next(pathlib.Path(matplotlib.get_cachedir()).glob("fontlist-*.json"))
+data = json.loads(path.read_text())
+cjk = [f for f in data["ttflist"] if "CJK" in f["name"] or f["name"].endswith(" SC")]
+assert cjk, "the machine has no CJK font to hide"
+data["ttflist"] = [f for f in data["ttflist"] if f not in cjk]
+path.write_text(json.dumps(data))
+"""
+
+_DRAW_WITH_STALE_CACHE = """
+import warnings
+warnings.simplefilter("error")
+from matplotlib import font_manager
+from nnbasics import plot
+
+names = {f.name for f in font_manager.fontManager.ttflist}
+print("stale:", not any(n in names for n in plot._CJK_FONTS))
+svg = plot.to_svg(plot.cosine_schedule())
+print("font:", plot.cjk_font(), "svg:", svg.lstrip().startswith("<?xml"))
+"""
+
+
+def test_figures_draw_with_a_stale_font_cache(tmp_path: Path):
+    """A font cache without the CJK fonts (written before they were installed) is mended."""
+    env = dict(os.environ, MPLCONFIGDIR=str(tmp_path), PYTHONWARNINGS="default")
+
+    def run(code: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    run(_STALE_FONT_CACHE)
+    first = run(_DRAW_WITH_STALE_CACHE)
+    second = run(_DRAW_WITH_STALE_CACHE)
+    # the first run starts from the stale cache and still draws; it rewrote the cache, so
+    # the second run finds the font at once
+    assert first.splitlines() == ["stale: True", "font: Noto Sans CJK SC svg: True"], first
+    assert second.splitlines()[0] == "stale: False", second
 
 
 def test_notebook_of_each_page_and_download_link(built_site: Path):

@@ -12,6 +12,7 @@ import logging
 import time
 import warnings
 
+from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 
 log = logging.getLogger("mkdocs.hooks.figures")
@@ -21,6 +22,10 @@ def on_files(files: Files, config) -> Files:
     from nnbasics import plot
 
     start = time.perf_counter()
+    try:
+        plot.cjk_font()
+    except RuntimeError as error:  # one line naming what to install, not a traceback
+        raise PluginError(f"figures: {error}") from None
     with warnings.catch_warnings():
         # a missing glyph (a label in boxes) or any other warning fails the build
         warnings.simplefilter("error")
