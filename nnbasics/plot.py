@@ -13,6 +13,7 @@ labels, a CJK font such as Noto Sans CJK SC (Debian: ``fonts-noto-cjk``).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import math
 from collections.abc import Callable
@@ -106,10 +107,9 @@ def _add_fonts_from_disk() -> bool:
         added += 1
     if added:
         cache = Path(mpl.get_cachedir(), f"fontlist-v{font_manager.FontManager.__version__}.json")
-        try:
+        # a read-only cache folder: the list is still right in this process
+        with contextlib.suppress(OSError):
             font_manager.json_dump(manager, str(cache))
-        except OSError:  # a read-only cache folder: the list is still right in this process
-            pass
     return added > 0
 
 
