@@ -31,3 +31,19 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = build_site(dest)
     assert result.returncode == 0, f"mkdocs build --strict failed:\n{result.stderr}"
     return dest
+
+
+@pytest.fixture(scope="session")
+def built_dists(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """The sdist and the wheel, built once per test session: ``[*.tar.gz, *.whl]``."""
+    dest = tmp_path_factory.mktemp("dist")
+    build = subprocess.run(
+        [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(dest), str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert build.returncode == 0, build.stdout + build.stderr
+    dists = sorted(dest.iterdir(), key=lambda p: p.suffix)
+    assert [p.suffix for p in dists] == [".gz", ".whl"]
+    return dists

@@ -128,6 +128,76 @@ def markdown_files() -> list[Path]:
     return [*pages, ROOT / "README.md"]
 
 
+# the front-matter key that records which versions a page's outputs came from
+VERSIONS_KEY = "outputs_from"
+
+
+def installed_versions() -> dict[str, str]:
+    """The nnbasics, PyTorch and Python versions installed here, as a page records them.
+
+    PyTorch without its local build tag (``2.13.0+cpu`` -> ``2.13.0``: the CPU and CUDA
+    builds of one release print the same CPU results); Python as major.minor.
+    """
+    from importlib.metadata import version
+
+    return {
+        "nnbasics": version("nnbasics"),
+        "torch": version("torch").split("+")[0],
+        "python": f"{sys.version_info.major}.{sys.version_info.minor}",
+    }
+
+
+def _front_matter(lines: list[str]) -> tuple[int, int] | None:
+    """Indices of the opening and closing ``---`` of the page's front matter, if any."""
+    if lines and lines[0] == "---":
+        for k in range(1, len(lines)):
+            if lines[k] == "---":
+                return 0, k
+    return None
+
+
+def recorded_versions(path: Path) -> dict[str, str] | None:
+    """The versions ``path``'s front matter says its outputs came from (None if it says none)."""
+    import yaml
+
+    lines = path.read_text(encoding="utf-8").splitlines()
+    bounds = _front_matter(lines)
+    if bounds is None:
+        return None
+    meta = yaml.safe_load("\n".join(lines[bounds[0] + 1 : bounds[1]])) or {}
+    found = meta.get(VERSIONS_KEY)
+    return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else None
+
+
+def record_versions(path: Path, versions: dict[str, str] | None) -> bool:
+    """Write (or, with None, remove) the page's ``outputs_from``; True if the file changed.
+
+    A page of the site must have front matter; the README (no front matter) is left alone.
+    """
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    bounds = _front_matter(lines)
+    if bounds is None:
+        if versions is not None and path.parent == DOCS:
+            raise ValueError(f"{_display(path)}: a page with outputs needs front matter")
+        return False
+    start, end = bounds
+    meta = lines[start + 1 : end]
+    k = next((i for i, line in enumerate(meta) if line.startswith(f"{VERSIONS_KEY}:")), None)
+    if k is not None:  # drop the old record: its key line and the indented lines under it
+        stop = k + 1
+        while stop < len(meta) and meta[stop].startswith(" "):
+            stop += 1
+        del meta[k:stop]
+    if versions is not None:
+        meta += [f"{VERSIONS_KEY}:", *(f'  {key}: "{value}"' for key, value in versions.items())]
+    new = "\n".join([lines[start], *meta, *lines[end:]]) + "\n"
+    if new != text:
+        path.write_text(new, encoding="utf-8")
+        return True
+    return False
+
+
 def blocks(path: Path) -> list[Block]:
     """Runnable Python and shell blocks of ``path`` with their expected-output fences."""
     lines = path.read_text(encoding="utf-8").splitlines()
@@ -238,18 +308,25 @@ def _write_expected(path: Path, found: list[tuple[Block, Result]]) -> bool:
 
 
 def update(paths: list[Path]) -> int:
+    """Rerun the blocks of ``paths``, rewrite their outputs and record the versions they
+    came from in each page's front matter (not on a page where a block failed)."""
     todo = [(path, b) for path in paths for b in blocks(path)]
     results = run_all([b for _, b in todo])
-    failed = 0
-    by_path: dict[Path, list[tuple[Block, Result]]] = {}
+    failed: set[Path] = set()
+    by_path: dict[Path, list[tuple[Block, Result]]] = {path: [] for path in paths}
     for (path, block), result in zip(todo, results, strict=True):
         if result.returncode != 0:
-            failed += 1
+            failed.add(path)
             print(f"FAILED {block.fence.location}\n{result.stderr}", file=sys.stderr)
             continue
-        by_path.setdefault(path, []).append((block, result))
+        by_path[path].append((block, result))
+    versions = installed_versions()
     for path, found in by_path.items():
-        if _write_expected(path, found):
+        changed = _write_expected(path, found)
+        if path not in failed:
+            prints = any(block.expected for block in blocks(path))
+            changed = record_versions(path, versions if prints else None) or changed
+        if changed:
             print(f"updated {_display(path)}")
     return 1 if failed else 0
 

@@ -13,6 +13,7 @@ import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
+import docblocks
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -260,10 +261,16 @@ def test_every_page_shows_words_dates_tags_and_change_log(built_site: Path):
     for name in ["", *SECTION_PAGES, "summary"]:
         html = (built_site / name / "index.html").read_text(encoding="utf-8")
         m = re.search(
-            r'class="page-meta">约 (\d+) 字 大约 (\d+) 分钟 · 创建于 (\S+) · 更新于 (\S+)</p>', html
+            r'class="page-meta">约 (\d+) 字 大约 (\d+) 分钟 · 创建于 (\S+) · 更新于 ([\d-]+)'
+            r"(?: · 输出来自 nnbasics (\S+)、PyTorch (\S+)、Python (\S+))?</p>",
+            html,
         )
         assert m, name
         assert m.group(3) == "2025-08-28"
+        # the versions the page's outputs came from, as its front matter records them
+        recorded = docblocks.recorded_versions(ROOT / "docs" / f"{name or 'index'}.md")
+        shown = dict(zip(("nnbasics", "torch", "python"), m.group(5, 6, 7), strict=True))
+        assert shown == (recorded or dict.fromkeys(shown)), name
         assert "neural-network" in html and "deep-learning" in html
         assert "变更记录" in html
         log = subprocess.run(

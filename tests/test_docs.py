@@ -156,3 +156,47 @@ def test_update_command_rewrites_stale_output(tmp_path: Path):
     assert "```text\n42\n```" in text
     assert text.count(docblocks.MARKER) == 2 and "```text\n新\n```" in text
     assert docblocks.check([page]) == 0
+
+
+PAGES_WITH_OUTPUT = sorted(
+    {b.fence.path for b in ALL_BLOCKS if b.expected and b.fence.path.parent == docblocks.DOCS}
+)
+
+
+def test_pages_with_output_are_found():
+    assert len(PAGES_WITH_OUTPUT) >= 8
+
+
+@pytest.mark.parametrize("path", PAGES_WITH_OUTPUT, ids=lambda p: p.name)
+def test_page_records_the_versions_its_outputs_came_from(path: Path):
+    """A page never claims outputs from versions that are not the ones checked here."""
+    recorded = docblocks.recorded_versions(path)
+    installed = docblocks.installed_versions()
+    assert recorded == installed, (
+        f"{path.name}: outputs recorded from {recorded}, installed {installed}; "
+        "regenerate them with `make update-docs` under the pinned versions"
+    )
+
+
+def test_pages_without_output_record_no_versions():
+    for path in docblocks.markdown_files():
+        if path.parent == docblocks.DOCS and path not in PAGES_WITH_OUTPUT:
+            assert docblocks.recorded_versions(path) is None, path.name
+
+
+def test_update_records_and_removes_versions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(docblocks, "DOCS", tmp_path)
+    page = tmp_path / "page.md"
+    page.write_text(
+        '---\ntags:\n  - x\noutputs_from:\n  torch: "1.0"\n---\n\n# 页\n\n'
+        "```python\nprint(1)\n```\n",
+        encoding="utf-8",
+    )
+    assert docblocks.update([page]) == 0
+    assert docblocks.recorded_versions(page) == docblocks.installed_versions()
+    text = page.read_text(encoding="utf-8")
+    assert text.startswith("---\ntags:\n  - x\noutputs_from:\n") and text.count("outputs_from") == 1
+    page.write_text(text.replace("print(1)", "x = 1"), encoding="utf-8")
+    assert docblocks.update([page]) == 0  # nothing printed any more: no versions claimed
+    assert docblocks.recorded_versions(page) is None
+    assert page.read_text(encoding="utf-8").startswith("---\ntags:\n  - x\n---\n")

@@ -59,16 +59,8 @@ def test_every_action_is_pinned_by_commit_with_its_version():
                 assert re.search(r"#\s*v\d", m.group(2)), f"{wf.name}: version comment missing"
 
 
-def test_sdist_and_wheel_build_and_pass_twine_check(tmp_path):
-    build = subprocess.run(
-        [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(tmp_path), str(ROOT)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert build.returncode == 0, build.stdout + build.stderr
-    dists = sorted(tmp_path.iterdir(), key=lambda p: p.suffix)
-    assert [p.suffix for p in dists] == [".gz", ".whl"]
+def test_sdist_and_wheel_build_and_pass_twine_check(built_dists: list[Path]):
+    dists = built_dists
     check = subprocess.run(
         [sys.executable, "-m", "twine", "check", "--strict", *map(str, dists)],
         capture_output=True,

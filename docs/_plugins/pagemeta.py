@@ -1,7 +1,9 @@
 """MkDocs hook: the wiki metadata the source article carries, for every page.
 
 Under each page title: "约 N 字 大约 M 分钟 · 创建于 … · 更新于 …", as the source wiki shows it
-("约 1443 字大约 5 分钟"); at the end of the page: its change log from git (date, short hash,
+("约 1443 字大约 5 分钟"), and on a page with code output the versions that output came from
+("输出来自 nnbasics 0.1.0、PyTorch 2.13.0、Python 3.11", which ``make update-docs`` records
+in the front matter); at the end of the page: its change log from git (date, short hash,
 commit subject), newest first.
 
 * 字数 counts each Chinese character, plus each run of Latin letters or digits as one word, in
@@ -99,6 +101,18 @@ def page_dates(path: Path, created: object = None) -> tuple[str, str]:
     return created_s, updated
 
 
+def _outputs_from(meta: dict) -> str:
+    """ " · 输出来自 nnbasics …、PyTorch …、Python …" from the front matter's ``outputs_from``,
+    which ``make update-docs`` writes when it regenerates the page's outputs."""
+    versions = meta.get("outputs_from")
+    if not versions:
+        return ""
+    return (
+        f" · 输出来自 nnbasics {versions['nnbasics']}、PyTorch {versions['torch']}、"
+        f"Python {versions['python']}"
+    )
+
+
 @event_priority(50)  # before notebooks.py adds its link: count the page's own words
 def on_page_markdown(markdown: str, page, config, files) -> str:
     if not page.file.abs_src_path or not page.file.src_uri.endswith(".md"):
@@ -108,7 +122,7 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
     created, updated = page_dates(path, page.meta.get("created"))
     meta = (
         f'<p class="page-meta">约 {words} 字 大约 {reading_minutes(words)} 分钟 · '
-        f"创建于 {created} · 更新于 {updated}</p>"
+        f"创建于 {created} · 更新于 {updated}{_outputs_from(page.meta)}</p>"
     )
     lines = markdown.splitlines()
     for k, line in enumerate(lines):
