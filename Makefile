@@ -10,7 +10,11 @@ PIP := $(BIN)/python -m pip
 # PyTorch's CPU-only wheels; PyPI itself serves the CUDA build on Linux.
 TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 TORCH := torch==2.13.0
+# the tests install PyTorch from the same index (tests/test_install.py)
+export TORCH_INDEX
 export NO_MKDOCS_2_WARNING := 1
+# the site builder: mkdocs (frozen 1.x) or properdocs, its maintained drop-in fork
+DOCS ?= mkdocs
 
 .PHONY: test serve build update-docs format lint bench clean system-deps
 
@@ -39,13 +43,14 @@ system-deps:
 test: system-deps $(VENV)/.test
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest --codeblocks tests docs README.md $(PYTEST_ARGS)
 
-## make serve: the site with live reload on http://127.0.0.1:8000
+## make serve: the site with live reload on http://127.0.0.1:8000; it also rebuilds when
+## nnbasics/ changes (the pages include its source, the figures come from its code)
 serve: system-deps $(VENV)/.docs
-	$(BIN)/python -m mkdocs serve --dev-addr 127.0.0.1:8000
+	$(BIN)/python -m $(DOCS) serve --dev-addr 127.0.0.1:8000 --watch nnbasics
 
-## make build: the static site in site/ (mkdocs build --strict)
+## make build: the static site in site/ (mkdocs build --strict; DOCS=properdocs for the fork)
 build: system-deps $(VENV)/.docs
-	$(BIN)/python -m mkdocs build --strict
+	$(BIN)/python -m $(DOCS) build --strict --config-file mkdocs.yml
 
 ## make update-docs: rerun every docs block and rewrite the outputs shown under it
 update-docs: $(VENV)/.test

@@ -10,12 +10,14 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def build_site(dest: Path, config: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """``mkdocs build --strict`` into ``dest``; returns the finished process."""
+def build_site(
+    dest: Path, config: Path | None = None, *, tool: str = "mkdocs"
+) -> subprocess.CompletedProcess[str]:
+    """``mkdocs build --strict`` (or ``properdocs``, its fork) into ``dest``."""
     env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
+    config = config or ROOT / "mkdocs.yml"
     return subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(dest)]
-        + (["--config-file", str(config)] if config else []),
+        [sys.executable, "-m", tool, "build", "--strict", "-d", str(dest), "-f", str(config)],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -365,3 +365,30 @@ def test_notebooks_run_top_to_bottom(built_site: Path):
             if o.output_type == "error"
         ]
         assert not errors, f"{path.name}: {errors[:1]}"
+
+
+_RELOAD = """
+import importlib.util, pathlib, sys
+spec = importlib.util.spec_from_file_location("figures", sys.argv[1])
+figures = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(figures)
+import nnbasics.plot as before
+figures._fresh_nnbasics()
+import nnbasics.plot as after
+print(before is not after)
+"""
+
+
+def test_serve_rebuilds_figures_from_the_package_on_disk():
+    """`make serve` watches nnbasics/, and each rebuild draws with the code now on disk."""
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    serve = makefile[makefile.index("\nserve:") :].split("\n\n")[0]
+    assert "serve" in serve and "--watch nnbasics" in serve
+    result = subprocess.run(
+        [sys.executable, "-c", _RELOAD, str(ROOT / "docs" / "_plugins" / "figures.py")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[0] == "True"

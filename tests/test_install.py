@@ -4,12 +4,16 @@ example and prints what the README shows."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
+import sys
 import venv
 from importlib.metadata import version
 from pathlib import Path
 
 import docblocks
+
+import nnbasics
 
 # the index the Makefile takes PyTorch from (its CPU build)
 TORCH_INDEX = os.environ.get("TORCH_INDEX", "https://download.pytorch.org/whl/cpu")
@@ -51,3 +55,23 @@ def test_wheel_in_a_fresh_venv_runs_the_readme_example(built_dists: list[Path], 
     # nnbasics came from the wheel in the fresh environment, not from this checkout
     assert result.stderr.strip().startswith(str(env_dir)), result.stderr
     assert result.stdout == example.expected.code
+
+
+def test_a_too_old_torch_is_one_clear_line():
+    code = "import torch\ntorch.__version__ = '2.1.2'\nimport nnbasics\n"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    floor = ".".join(map(str, nnbasics.MIN_TORCH))
+    assert last == (
+        f"ImportError: nnbasics needs PyTorch >= {floor}, found 2.1.2: "
+        f'pip install --upgrade "torch>={floor}"'
+    )
+
+
+def test_the_floor_is_the_one_pyproject_declares():
+    pyproject = (docblocks.ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    floor = ".".join(map(str, nnbasics.MIN_TORCH))
+    assert re.findall(r"(?m)^dependencies = (.*)$", pyproject) == [f'["torch>={floor}"]']

@@ -9,6 +9,7 @@ package's code on every build.
 from __future__ import annotations
 
 import logging
+import sys
 import time
 import warnings
 
@@ -18,7 +19,19 @@ from mkdocs.structure.files import File, Files
 log = logging.getLogger("mkdocs.hooks.figures")
 
 
+def _fresh_nnbasics() -> None:
+    """Forget the imported nnbasics modules, so the figures come from the code on disk.
+
+    ``mkdocs serve --watch nnbasics`` (``make serve``) rebuilds in the same process when a
+    file of the package changes; without this, the figures would still be drawn by the
+    code that was imported at the first build.
+    """
+    for name in [n for n in sys.modules if n == "nnbasics" or n.startswith("nnbasics.")]:
+        del sys.modules[name]
+
+
 def on_files(files: Files, config) -> Files:
+    _fresh_nnbasics()
     from nnbasics import plot
 
     start = time.perf_counter()
