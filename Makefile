@@ -16,7 +16,7 @@ export NO_MKDOCS_2_WARNING := 1
 # the site builder: mkdocs (frozen 1.x) or properdocs, its maintained drop-in fork
 DOCS ?= mkdocs
 
-.PHONY: test serve build update-docs format lint bench clean system-deps
+.PHONY: test test-package serve build update-docs format lint bench clean system-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,24 @@ system-deps:
 ## make test: every test, one command (what .ci/run and the workflow run)
 test: system-deps $(VENV)/.test
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest --codeblocks tests docs README.md $(PYTEST_ARGS)
+
+## make test-package TORCH=torch==2.6.0: the package tests alone on another PyTorch, in a venv
+## of their own (.venv-torch-2.6.0); the docs outputs are checked on the pinned one only
+PACKAGE_TESTS := tests/test_functional.py tests/test_functional_properties.py \
+	tests/test_nn_optim_autograd.py tests/test_models.py tests/test_data.py \
+	tests/test_training.py tests/test_cli.py tests/test_testing.py
+PKG_VENV = .venv-$(subst ==,-,$(TORCH))
+test-package:
+	$(PYTHON) -m venv $(PKG_VENV)
+	@# the pins of what is installed by name; torch's own dependencies follow the torch asked for
+	grep -E '^(numpy|pytest|hypothesis|pyyaml|tqdm)==' constraints.txt > $(PKG_VENV)/constraints.txt
+	export PIP_CONSTRAINT=$(PKG_VENV)/constraints.txt PIP_DISABLE_PIP_VERSION_CHECK=1 && \
+	$(PKG_VENV)/bin/python -m pip install --quiet --retries 2 --no-deps \
+		--index-url $(TORCH_INDEX) "$(TORCH)" && \
+	$(PKG_VENV)/bin/python -m pip install --quiet "$(TORCH)" -e ".[progress]" \
+		numpy pytest hypothesis pyyaml
+	$(PKG_VENV)/bin/python -c "import torch; print('torch', torch.__version__)"
+	$(PKG_VENV)/bin/python -m pytest -p no:cacheprovider $(PACKAGE_TESTS) $(PYTEST_ARGS)
 
 ## make serve: the site with live reload on http://127.0.0.1:8000; it also rebuilds when
 ## nnbasics/ changes (the pages include its source, the figures come from its code)

@@ -20,7 +20,7 @@ import torch
 __version__ = "0.1.0"
 
 # the oldest PyTorch whose tests pass (pyproject.toml's `torch>=` says the same; a test checks)
-MIN_TORCH = (2, 2)
+MIN_TORCH = (2, 6)
 
 
 def _check_torch(version: str) -> None:

@@ -128,6 +128,12 @@ def markdown_files() -> list[Path]:
     return [*pages, ROOT / "README.md"]
 
 
+def pages_with_output() -> list[Path]:
+    """The site's pages that show at least one block's output."""
+    pages = [p for p in markdown_files() if p.parent == DOCS]
+    return [p for p in pages if any(b.expected for b in blocks(p))]
+
+
 # the front-matter key that records which versions a page's outputs came from
 VERSIONS_KEY = "outputs_from"
 

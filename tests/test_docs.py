@@ -158,9 +158,7 @@ def test_update_command_rewrites_stale_output(tmp_path: Path):
     assert docblocks.check([page]) == 0
 
 
-PAGES_WITH_OUTPUT = sorted(
-    {b.fence.path for b in ALL_BLOCKS if b.expected and b.fence.path.parent == docblocks.DOCS}
-)
+PAGES_WITH_OUTPUT = docblocks.pages_with_output()
 
 
 def test_pages_with_output_are_found():

@@ -57,5 +57,6 @@ def test_blocks_can_run_with_another_instruction_set():
         "python",
         ["import torch", "print(torch.backends.cpu.get_cpu_capability())"],
     )
-    assert docblocks.run_block(fence, capability="default").stdout == "DEFAULT\n"
-    assert docblocks.run_block(fence).stdout != "DEFAULT\n"
+    plain = {"DEFAULT\n", "NO AVX\n"}  # PyTorch 2.6 calls them "NO AVX"
+    assert docblocks.run_block(fence, capability="default").stdout in plain
+    assert docblocks.run_block(fence).stdout not in plain

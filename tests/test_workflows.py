@@ -6,7 +6,10 @@ import sys
 import zipfile
 from pathlib import Path
 
+import docblocks
 import yaml
+
+import nnbasics
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
@@ -41,12 +44,31 @@ def test_ci_tests_then_builds_then_deploys_main_only():
     on = ci[True]  # YAML 1.1 reads the key `on` as True
     assert "pull_request" in on and "push" in on
     jobs = ci["jobs"]
-    assert jobs["build"]["needs"] == "test" and jobs["deploy"]["needs"] == "build"
+    assert jobs["build"]["needs"] == ["test", "package"] and jobs["deploy"]["needs"] == "build"
     assert "refs/heads/main" in jobs["deploy"]["if"]
-    assert jobs["test"]["strategy"]["matrix"]["python-version"] == ["3.10", "3.13"]
-    assert any("make test" in step.get("run", "") for step in jobs["test"]["steps"])
+    assert any(step.get("run") == "make test PYTHON=python" for step in jobs["test"]["steps"])
     assert jobs["deploy"]["permissions"] == {"pages": "write", "id-token": "write"}
     assert ci["permissions"] == {}
+
+
+def test_ci_checks_outputs_on_their_versions_and_the_package_on_the_torch_range():
+    jobs = _load("ci.yml")["jobs"]
+    # the docs outputs: on the Python the pages record (the pinned torch is make test's own)
+    recorded = [docblocks.recorded_versions(p) for p in docblocks.pages_with_output()]
+    python = recorded[0]["python"]
+    assert all(r["python"] == python for r in recorded)
+    setup = next(s for s in jobs["test"]["steps"] if "setup-python" in s.get("uses", ""))
+    assert setup["with"]["python-version"] == python
+    # the package: the oldest torch pyproject allows on the oldest Python, the newest on the
+    # newest
+    rows = jobs["package"]["strategy"]["matrix"]["include"]
+    floor = ".".join(map(str, nnbasics.MIN_TORCH))
+    assert [row["python-version"] for row in rows] == ["3.10", "3.13"]
+    assert rows[0]["torch"] == f"{floor}.0"
+    newest = tuple(map(int, rows[1]["torch"].split(".")))
+    assert newest > tuple(map(int, docblocks.installed_versions()["torch"].split(".")))
+    step = jobs["package"]["steps"][-1]["run"]
+    assert step == "make test-package PYTHON=python TORCH=torch==${{ matrix.torch }}"
 
 
 def test_every_action_is_pinned_by_commit_with_its_version():
