@@ -72,13 +72,13 @@ build: system-deps $(VENV)/.docs
 
 ## make update-docs: rerun every docs block and rewrite the outputs shown under it
 update-docs: $(VENV)/.test
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python tests/docblocks.py --update
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python tools/docblocks.py --update
 
 ## make format: ruff format the package, the tests and every docs block
 format: $(VENV)/.test
 	$(BIN)/python -m ruff format .
 	$(BIN)/python -m ruff check --fix .
-	$(BIN)/python tests/docblocks.py --format
+	$(BIN)/python tools/docblocks.py --format
 
 bench: $(VENV)/.test
 	$(BIN)/python benchmarks/bench_fit.py

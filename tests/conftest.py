@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# tools/: the docs block inventory/runner/updater and the browser helpers the tests share
+sys.path.insert(0, str(ROOT / "tools"))
 
 
 def build_site(

@@ -15,6 +15,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pages
 import pytest
 from browser import (
     CHROMIUM_ARGS,
@@ -38,18 +39,8 @@ DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 812}
 
 
-def _page_ids() -> list[str]:
-    """The pages the build makes, derived from the nav without building (for test ids)."""
-    names = ["", "api/", "tags/", "training-notebook/"]
-    names += [
-        p.stem + "/"
-        for p in sorted((ROOT / "docs").glob("*.md"))
-        if p.stem not in ("index", "api", "tags")
-    ]
-    return sorted(names)
-
-
-PAGE_IDS = _page_ids()
+# every page of the nav (the page manifest), as a URL relative to the site root
+PAGE_IDS = sorted(p.url for p in pages.pages())
 
 
 @pytest.fixture(scope="session")

@@ -8,23 +8,23 @@ import re
 import unicodedata
 from pathlib import Path
 
+import pages
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = Path(__file__).parent / "article" / "seed.txt"
 
-PAGES = [
-    ("index.html", "神经网络基础概念"),
-    ("perceptron/index.html", "感知机"),
-    ("activations/index.html", "激活函数"),
-    ("backprop/index.html", "前向传播与反向传播"),
-    ("optimizers/index.html", "梯度下降优化器"),
-    ("losses/index.html", "损失函数"),
-    ("batch-norm/index.html", "Batch Normalization"),
-    ("dropout/index.html", "Dropout"),
-    ("training/index.html", "完整训练示例"),
-    ("summary/index.html", "总结"),
-]
+
+def _h1(page: pages.Page) -> str:
+    return next(
+        line[2:].strip()
+        for line in page.path.read_text("utf-8").splitlines()
+        if line.startswith("# ")
+    )
+
+
+# (built file, title of its H1) of every Markdown page, in nav order (the page manifest)
+PAGES = [(p.url + "index.html", _h1(p)) for p in pages.markdown_pages()]
 
 
 def _pages(site: Path) -> list[Path]:

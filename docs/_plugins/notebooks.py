@@ -2,7 +2,7 @@
 
 * ``notebooks/<page>.ipynb``: the page's runnable ```` ```python ```` blocks, in order, each
   under the heading it sits in; every page gets a "下载 Notebook" link to it. The cells run
-  top to bottom in one kernel (``tests/test_notebooks.py`` executes every notebook).
+  top to bottom in one kernel (``tests/test_deepened.py`` executes every notebook).
 * ``training-notebook.ipynb``: the same for the 完整训练示例 page plus its loss curve,
   executed here during the build (nbclient, every cell time-limited) and rendered with its
   outputs by mkdocs-jupyter.
@@ -17,6 +17,7 @@ import json
 import logging
 import re
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -24,44 +25,38 @@ from pathlib import Path
 from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, Files
 
-FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,})(?P<info>[^`]*)$")
+# the fence parser and the page manifest live in tools/ (shared with the tests and the Makefile)
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
+import docblocks
+import pages
+
 HEADING = re.compile(r"^(#{1,3})\s+(.+?)\s*$")
 log = logging.getLogger("mkdocs.hooks.notebooks")
 CELL_TIMEOUT = 300
-EXECUTED = "training-notebook.ipynb"
-EXECUTED_FROM = "training.md"
+# the notebook executed at build time, and the page whose blocks it runs (the page manifest)
+((EXECUTED, EXECUTED_FROM),) = pages.GENERATED.items()
 LOSS_CURVE = (
     "from nnbasics.plot import training_loss_curve\n\n"
     "fig = training_loss_curve()  # 用 nnbasics.training.fit 重跑完整示例并画出损失曲线"
 )
 
 
-def page_cells(markdown: str) -> tuple[str, list[tuple[str, str]]]:
+def page_cells(markdown: str, path: Path = Path("page.md")) -> tuple[str, list[tuple[str, str]]]:
     """The page title and its runnable Python blocks as ``(heading, code)`` pairs."""
     lines = markdown.splitlines()
-    title, heading, cells = "", "", []
-    i = 0
-    while i < len(lines):
-        m = HEADING.match(lines[i])
-        if m:
-            if m.group(1) == "#" and not title:
-                title = m.group(2)
-            heading = m.group(2)
-        fence = FENCE.match(lines[i])
-        if not fence:
-            i += 1
-            continue
-        indent, ticks = fence.group("indent"), fence.group("fence")
-        j = i + 1
-        while j < len(lines) and lines[j].strip() != ticks:
-            j += 1
-        if fence.group("info").strip() == "python":
-            body = [
-                ln[len(indent) :] if ln.startswith(indent) else ln.lstrip()
-                for ln in lines[i + 1 : j]
-            ]
-            cells.append((heading, "\n".join(body).strip("\n")))
-        i = j + 1
+    fences = docblocks.parse(path, markdown)
+    inside = {k for f in fences for k in range(f.start, f.end + 1)}  # no headings in code
+    headings = [
+        (k, m.group(1), m.group(2))
+        for k, line in enumerate(lines)
+        if k not in inside and (m := HEADING.match(line))
+    ]
+    title = next((text for _, level, text in headings if level == "#"), "")
+    cells = []
+    for fence in fences:
+        if fence.runnable:
+            heading = next((text for k, _, text in reversed(headings) if k < fence.start), "")
+            cells.append((heading, fence.code.strip("\n")))
     return title, cells
 
 
@@ -83,7 +78,7 @@ def notebook(
     out = [
         md(
             f"# {title}\n\n本 Notebook 由网站页面 [{title}]({url}) 的代码块在构建时自动生成，"
-            "单元格从上到下依次运行即可。需要先安装：`pip install nnbasics`。"
+            "单元格从上到下依次运行即可。需要先安装 nnbasics（见网站首页的安装说明）。"
         )
     ]
     last = None
@@ -134,7 +129,8 @@ def _pages(files: Files) -> list[File]:
 @event_priority(100)  # before mkdocs-jupyter turns the generated notebook into a page
 def on_files(files: Files, config) -> Files:
     for page in _pages(files):
-        title, cells = page_cells(Path(page.abs_src_path).read_text(encoding="utf-8"))
+        source = Path(page.abs_src_path)
+        title, cells = page_cells(source.read_text(encoding="utf-8"), source)
         if not cells:
             continue
         url = "../" + page.dest_uri.removesuffix("index.html")

@@ -1,6 +1,6 @@
 """Inventory, run, lint and update the code blocks of the docs.
 
-The docs have two kinds of Python block (see DESIGN.md):
+The docs have two kinds of Python block (see CONTRIBUTING.md):
 
 * runnable: fenced exactly ```` ```python ````; pytest-codeblocks runs it, and so does
   this module, alone in a fresh interpreter; its printed output follows under
@@ -13,10 +13,10 @@ is kept up to date here as well. Anything else that looks like Python is an erro
 
 Usage (from the repository root)::
 
-    python tests/docblocks.py --update   # rerun every block, rewrite expected outputs
-    python tests/docblocks.py --check    # rerun every block, fail on a difference
-    python tests/docblocks.py --lint     # ruff check + ruff format --check every block
-    python tests/docblocks.py --format   # ruff format every block in place
+    python tools/docblocks.py --update   # rerun every block, rewrite expected outputs
+    python tools/docblocks.py --check    # rerun every block, fail on a difference
+    python tools/docblocks.py --lint     # ruff check + ruff format --check every block
+    python tools/docblocks.py --format   # ruff format every block in place
 """
 
 from __future__ import annotations
@@ -95,9 +95,16 @@ class Block:
     expected: Fence | None
 
 
-def parse(path: Path) -> list[Fence]:
-    """Every fenced block of a Markdown file, in order."""
-    lines = path.read_text(encoding="utf-8").splitlines()
+def parse(path: Path, text: str | None = None) -> list[Fence]:
+    """Every fenced block of a Markdown file (or of ``text``, read from ``path``), in order.
+
+    This is the project's one fence parser: the inventory, the runner, the updater, the
+    linter and the notebook hook (``docs/_plugins/notebooks.py``) all read blocks through it.
+
+    Raises:
+        ValueError: for a fence that is never closed, naming the file and line.
+    """
+    lines = (path.read_text(encoding="utf-8") if text is None else text).splitlines()
     fences: list[Fence] = []
     i = 0
     while i < len(lines):
