@@ -387,3 +387,33 @@ def test_serve_rebuilds_figures_from_the_package_on_disk():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[0] == "True"
+
+
+_NO_FONT = """
+import importlib.util, sys
+from matplotlib import font_manager
+from mkdocs.exceptions import PluginError
+
+font_manager.fontManager.ttflist = []  # nothing in the cache
+font_manager.findSystemFonts = lambda *args, **kwargs: []  # and nothing on disk
+spec = importlib.util.spec_from_file_location("figures", sys.argv[1])
+figures = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(figures)
+try:
+    figures.on_files(None, None)
+except PluginError as error:  # mkdocs prints it as one line, "Error: ..."
+    print(error)
+"""
+
+
+def test_a_build_without_a_cjk_font_fails_with_one_line():
+    result = subprocess.run(
+        [sys.executable, "-c", _NO_FONT, str(ROOT / "docs" / "_plugins" / "figures.py")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("figures: no font with Chinese glyphs found"), result.stdout
+    assert result.stdout.rstrip().endswith("`apt-get install fonts-noto-cjk`")
+    assert result.stdout.count("\n") == 1
