@@ -14,11 +14,15 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor
 
 from nnbasics import functional as F
+
+if TYPE_CHECKING:  # pragma: no cover
+    from nnbasics.models import MLP
 
 __all__ = ["MLPGradients", "TwoLayerMLP", "Value", "ValueMLP", "numerical_gradient"]
 
@@ -30,7 +34,7 @@ _ACTIVATIONS: dict[str, tuple[Callable[[Tensor], Tensor], Callable[[Tensor], Ten
 }
 
 
-class MLPGradients(dict):
+class MLPGradients(dict[str, Tensor]):
     """Gradients from :meth:`TwoLayerMLP.backward`, keyed like ``MLP.named_parameters()``."""
 
 
@@ -58,7 +62,7 @@ class TwoLayerMLP:
         self._cache: tuple[Tensor, Tensor, Tensor] | None = None
 
     @classmethod
-    def from_module(cls, model: torch.nn.Module, activation: str = "gelu") -> TwoLayerMLP:
+    def from_module(cls, model: MLP, activation: str = "gelu") -> TwoLayerMLP:
         """Copy the weights of a module with ``fc1`` and ``fc2`` (``nnbasics.models.MLP``)."""
         return cls(model.fc1.weight, model.fc1.bias, model.fc2.weight, model.fc2.bias, activation)
 

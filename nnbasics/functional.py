@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import Tensor
@@ -92,7 +92,7 @@ class _Pointwise(torch.autograd.Function):
         input: Tensor,
         f: Callable[..., Tensor],
         f_grad: Callable[..., Tensor],
-        kwargs: dict,
+        kwargs: dict[str, Any],
     ) -> Tensor:
         ctx.save_for_backward(input)
         ctx.f_grad, ctx.kwargs = f_grad, kwargs
@@ -108,7 +108,8 @@ def _pointwise(
     f: Callable[..., Tensor], f_grad: Callable[..., Tensor], input: Tensor, **kwargs: Any
 ) -> Tensor:
     if torch.is_grad_enabled() and input.requires_grad:
-        return _Pointwise.apply(input, f, f_grad, kwargs)
+        output: Tensor = _Pointwise.apply(input, f, f_grad, kwargs)
+        return output
     return f(input, **kwargs)  # nothing to differentiate: skip the bookkeeping
 
 
@@ -206,7 +207,8 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     (one value, or one per channel on dim 1)."""
     a = _prelu_weight(input, weight)
     if torch.is_grad_enabled() and (input.requires_grad or weight.requires_grad):
-        return _PReLU.apply(input, a)
+        output: Tensor = _PReLU.apply(input, a)
+        return output
     return _prelu(input, a)
 
 
@@ -355,12 +357,13 @@ def _broadcast_pair(input: Tensor, target: Tensor, name: str) -> tuple[Tensor, T
             stacklevel=3,
         )
     try:
-        return torch.broadcast_tensors(input, target)
+        x, y = torch.broadcast_tensors(input, target)
     except RuntimeError:
         raise RuntimeError(
             f"{name}: target shape {tuple(target.shape)} cannot be broadcast to input shape "
             f"{tuple(input.shape)}"
         ) from None
+    return x, y
 
 
 def _check_weight_shape(weight: Tensor | None, input: Tensor) -> None:
@@ -550,7 +553,7 @@ def cross_entropy(
         sample_w = kept if sample_w is None else sample_w * kept
     if sample_w is not None:
         nll = nll * sample_w
-        denominator = sample_w.sum()
+        denominator: Tensor | int = sample_w.sum()
     else:
         denominator = nll.numel()
     loss = _weighted_mean(nll, denominator) if reduction == "mean" else _reduce(nll, reduction)
@@ -578,7 +581,7 @@ def _logsumexp(*terms: Tensor) -> Tensor:
     m = m.detach()
     finite = torch.isfinite(m)
     m_safe = torch.where(finite, m, torch.zeros_like(m))
-    total = sum(torch.exp(t - m_safe) for t in terms)
+    total = cast(Tensor, sum(torch.exp(t - m_safe) for t in terms))  # terms is not empty
     positive = total > 0
     out = torch.log(torch.where(positive, total, torch.ones_like(total))) + m_safe
     return torch.where(positive, out, torch.full_like(out, -math.inf))
@@ -738,8 +741,7 @@ def batch_norm(
         )
     dims = [0, *list(range(2, input.ndim))]
     shape = _channel_shape(input)
-    use_batch = training or running_mean is None or running_var is None
-    if use_batch:
+    if training or running_mean is None or running_var is None:  # use the batch's statistics
         n = input.numel() // input.shape[1] if input.shape[1] else 0
         if training and n <= 1:
             raise ValueError(

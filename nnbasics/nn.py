@@ -4,6 +4,8 @@ into :class:`BatchNorm1d`)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import Tensor, nn
 
@@ -51,7 +53,11 @@ class PReLU(nn.Module):
     """Leaky ReLU whose negative slope is learned: one slope, or one per channel."""
 
     def __init__(
-        self, num_parameters: int = 1, init: float = 0.25, device=None, dtype=None
+        self,
+        num_parameters: int = 1,
+        init: float = 0.25,
+        device: torch.device | str | int | None = None,
+        dtype: torch.dtype | None = None,
     ) -> None:
         super().__init__()
         if num_parameters < 1:
@@ -106,6 +112,10 @@ class Dropout(nn.Module):
 
 class _BatchNorm(nn.Module):
     _expected_dims: tuple[int, ...] = ()
+    # buffers, None when the running statistics are not tracked (as in torch.nn)
+    running_mean: Tensor | None
+    running_var: Tensor | None
+    num_batches_tracked: Tensor | None
 
     def __init__(
         self,
@@ -114,13 +124,13 @@ class _BatchNorm(nn.Module):
         momentum: float | None = 0.1,
         affine: bool = True,
         track_running_stats: bool = True,
-        device=None,
-        dtype=None,
+        device: torch.device | str | int | None = None,
+        dtype: torch.dtype | None = None,
     ) -> None:
         super().__init__()
         if num_features < 1:
             raise ValueError(f"num_features must be >= 1, got {num_features}")
-        factory = {"device": device, "dtype": dtype}
+        factory: dict[str, Any] = {"device": device, "dtype": dtype}
         self.num_features = num_features
         self.eps = eps
         self.momentum = momentum
@@ -145,6 +155,8 @@ class _BatchNorm(nn.Module):
 
     def reset_running_stats(self) -> None:
         if self.track_running_stats:
+            assert self.running_mean is not None and self.running_var is not None
+            assert self.num_batches_tracked is not None
             self.running_mean.zero_()
             self.running_var.fill_(1)
             self.num_batches_tracked.zero_()
@@ -157,6 +169,7 @@ class _BatchNorm(nn.Module):
             )
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
+            assert self.num_batches_tracked is not None
             self.num_batches_tracked.add_(1)
             if self.momentum is None:  # cumulative moving average
                 momentum = 1.0 / float(self.num_batches_tracked)
@@ -200,8 +213,8 @@ class LayerNorm(nn.Module):
         eps: float = 1e-5,
         elementwise_affine: bool = True,
         bias: bool = True,
-        device=None,
-        dtype=None,
+        device: torch.device | str | int | None = None,
+        dtype: torch.dtype | None = None,
     ) -> None:
         super().__init__()
         shape = (
@@ -210,7 +223,7 @@ class LayerNorm(nn.Module):
         self.normalized_shape = shape
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        factory = {"device": device, "dtype": dtype}
+        factory: dict[str, Any] = {"device": device, "dtype": dtype}
         if elementwise_affine:
             self.weight = nn.Parameter(torch.ones(shape, **factory))
             self.bias = nn.Parameter(torch.zeros(shape, **factory)) if bias else None
@@ -238,8 +251,8 @@ class GroupNorm(nn.Module):
         num_channels: int,
         eps: float = 1e-5,
         affine: bool = True,
-        device=None,
-        dtype=None,
+        device: torch.device | str | int | None = None,
+        dtype: torch.dtype | None = None,
     ) -> None:
         super().__init__()
         if num_groups < 1 or num_channels % num_groups != 0:
@@ -250,7 +263,7 @@ class GroupNorm(nn.Module):
         self.num_channels = num_channels
         self.eps = eps
         self.affine = affine
-        factory = {"device": device, "dtype": dtype}
+        factory: dict[str, Any] = {"device": device, "dtype": dtype}
         if affine:
             self.weight = nn.Parameter(torch.ones(num_channels, **factory))
             self.bias = nn.Parameter(torch.zeros(num_channels, **factory))

@@ -224,7 +224,11 @@ def vanishing_gradients(depth: int = 10, width: int = 64, seed: int = 0) -> Figu
         model = nn.Sequential(*layers, nn.Linear(width, 1))
         x = torch.randn(256, width)
         model(x).pow(2).mean().backward()
-        norms = [m.weight.grad.norm().item() for m in model if isinstance(m, nn.Linear)][:-1]
+        norms = [
+            m.weight.grad.norm().item()
+            for m in model
+            if isinstance(m, nn.Linear) and m.weight.grad is not None
+        ][:-1]
         ax.semilogy(range(1, depth + 1), norms, marker="o", label=name)
     ax.set(
         title=f"{depth} 层 MLP 各层权重的梯度范数", xlabel="层（1 = 最靠近输入）", ylabel="‖∂L/∂W‖"
@@ -245,7 +249,7 @@ def optimizer_paths(steps: int = 60) -> Figure:
     def f(p: torch.Tensor) -> torch.Tensor:
         return p[0] ** 2 / 50 + p[1] ** 2
 
-    runs = {
+    runs: dict[str, Callable[[torch.Tensor], torch.optim.Optimizer]] = {
         "SGD (lr=0.9)": lambda p: optim.SGD([p], lr=0.9),
         "SGD + 动量 (lr=0.3, μ=0.9)": lambda p: optim.SGD([p], lr=0.3, momentum=0.9),
         "Adam (lr=0.5)": lambda p: optim.Adam([p], lr=0.5),
@@ -343,6 +347,7 @@ def batchnorm_statistics(steps: int = 100, batch_size: int = 16, seed: int = 0) 
 
     g = torch.Generator().manual_seed(seed)
     bn = BatchNorm1d(1, momentum=0.1)
+    assert bn.running_mean is not None  # tracked by default
     batch_means, running = [], []
     for _ in range(steps):
         x = 3.0 + 2.0 * torch.randn(batch_size, 1, generator=g)

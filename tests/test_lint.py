@@ -1,4 +1,5 @@
-"""ruff lints and checks the formatting of the package, the tests and the build hooks."""
+"""ruff lints and checks the formatting of the package, the tests and the build hooks; mypy
+type-checks the package strictly (it ships py.typed)."""
 
 import subprocess
 import sys
@@ -20,4 +21,14 @@ def test_ruff_check():
 
 def test_ruff_format():
     result = _ruff("format", "--no-cache", "--check", ".")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_strict():
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "nnbasics"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
