@@ -7,18 +7,27 @@ batch, then ``scheduler.step()`` once per epoch -- and records a :class:`History
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import math
 import random
 import sys
-from collections.abc import Iterable, Sized
+from collections.abc import Iterable, Iterator, Sized
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 from torch import nn
 
-__all__ = ["Evaluation", "History", "evaluate", "fit", "resolve_device", "set_seed"]
+__all__ = [
+    "Evaluation",
+    "History",
+    "evaluate",
+    "fit",
+    "resolve_device",
+    "set_seed",
+    "train_epoch",
+]
 
 
 def set_seed(seed: int) -> None:
@@ -203,6 +212,91 @@ def fit(
         ValueError: ``epochs < 1``, an empty ``loader`` or ``val_loader``,
             ``max_grad_norm <= 0``, ``log_every < 1`` or an unavailable ``device``.
     """
+    _check_fit(epochs, loader, val_loader, max_grad_norm, log_every)
+    dev = resolve_device(device)
+    if dev is not None:
+        model.to(dev)
+    plateau = isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)
+    params = list(model.parameters())  # what the article passes to clip_grad_norm_
+    history = History()
+    with _progress_bar(progress, epochs) as bar:
+        write = bar.write if bar is not None else print
+        for epoch in range(epochs):
+            history.lr.append(float(optimizer.param_groups[0]["lr"]))
+            train_loss = train_epoch(
+                model, loader, criterion, optimizer, max_grad_norm, dev, params=params
+            )
+            history.train_loss.append(train_loss)
+            message = f"Epoch {epoch + 1}, Loss: {train_loss:.4f}"
+            monitored = train_loss
+            if val_loader is not None:
+                result = evaluate(model, val_loader, criterion, device=dev)
+                assert result.loss is not None
+                history.val_loss.append(result.loss)
+                history.val_accuracy.append(result.accuracy)
+                monitored = result.loss
+                message += f", Val Loss: {result.loss:.4f}, Val Acc: {result.accuracy:.4f}"
+            if scheduler is not None:
+                if plateau:
+                    scheduler.step(monitored)
+                else:
+                    scheduler.step()
+            if bar is not None:
+                bar.update()
+                bar.set_postfix(loss=f"{train_loss:.4f}")
+            if log_every is not None and (epoch + 1) % log_every == 0:
+                write(message)
+    return history
+
+
+def train_epoch(
+    model: nn.Module,
+    loader: Iterable[Any],
+    criterion: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    max_grad_norm: float | None = None,
+    device: torch.device | None = None,
+    *,
+    params: list[nn.Parameter] | None = None,
+) -> float:
+    """One pass of the article's loop over ``loader``; returns the mean batch loss.
+
+    ``params`` are the parameters whose gradient norm is clipped (default: the model's).
+
+    Raises:
+        ValueError: when ``loader`` yields no batch.
+    """
+    params = list(model.parameters()) if params is None else params
+    # --8<-- [start:loop]
+    model.train()
+    total_loss = 0.0
+    batches = 0
+    for batch_x, batch_y in loader:
+        if device is not None:
+            batch_x, batch_y = batch_x.to(device), batch_y.to(device)
+        optimizer.zero_grad()
+        pred = model(batch_x)
+        loss = criterion(pred, batch_y)
+        loss.backward()
+        if max_grad_norm is not None:
+            torch.nn.utils.clip_grad_norm_(params, max_norm=max_grad_norm)
+        optimizer.step()
+        total_loss += loss.item()
+        batches += 1
+    # --8<-- [end:loop]
+    if batches == 0:
+        raise ValueError("loader is empty: it yielded no batches")
+    return total_loss / batches
+
+
+def _check_fit(
+    epochs: int,
+    loader: Iterable[Any],
+    val_loader: Iterable[Any] | None,
+    max_grad_norm: float | None,
+    log_every: int | None,
+) -> None:
+    """fit's argument checks: a ValueError naming the argument and its value."""
     _check_int("epochs", epochs, 1)
     _check_loader("loader", loader)
     if val_loader is not None:
@@ -215,70 +309,27 @@ def fit(
         raise ValueError(f"max_grad_norm must be a finite number > 0, got {max_grad_norm!r}")
     if log_every is not None:
         _check_int("log_every", log_every, 1)
-    dev = resolve_device(device)
-    if dev is not None:
-        model.to(dev)
+
+
+@contextlib.contextmanager
+def _progress_bar(progress: bool | None, epochs: int) -> Iterator[Any]:
+    """A tqdm bar over the epochs (None without one), closed however training ends.
+
+    ``progress=None`` shows it only when stderr is a terminal and tqdm is installed.
+    """
     if progress is None:
         progress = sys.stderr.isatty() and importlib.util.find_spec("tqdm") is not None
-
-    plateau = isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)
-    params = list(model.parameters())  # what the article passes to clip_grad_norm_
-    history = History()
-    epoch_iter: Iterable[int] = range(epochs)
-    bar = None
-    if progress:
-        try:
-            from tqdm import tqdm
-        except ImportError:
-            raise ImportError(
-                "progress=True needs tqdm: pip install 'nnbasics[progress]' (or tqdm)"
-            ) from None
-
-        bar = tqdm(epoch_iter, desc="训练", unit="epoch", file=sys.stderr)
-        epoch_iter = bar
-    write = bar.write if bar is not None else print
-
-    for epoch in epoch_iter:
-        history.lr.append(float(optimizer.param_groups[0]["lr"]))
-        # --8<-- [start:loop]
-        model.train()
-        total_loss = 0.0
-        batches = 0
-        for batch_x, batch_y in loader:
-            if dev is not None:
-                batch_x, batch_y = batch_x.to(dev), batch_y.to(dev)
-            optimizer.zero_grad()
-            pred = model(batch_x)
-            loss = criterion(pred, batch_y)
-            loss.backward()
-            if max_grad_norm is not None:
-                torch.nn.utils.clip_grad_norm_(params, max_norm=max_grad_norm)
-            optimizer.step()
-            total_loss += loss.item()
-            batches += 1
-        # --8<-- [end:loop]
-        if batches == 0:
-            raise ValueError("loader is empty: it yielded no batches")
-        train_loss = total_loss / batches
-        history.train_loss.append(train_loss)
-        message = f"Epoch {epoch + 1}, Loss: {train_loss:.4f}"
-        monitored = train_loss
-        if val_loader is not None:
-            result = evaluate(model, val_loader, criterion, device=dev)
-            assert result.loss is not None
-            history.val_loss.append(result.loss)
-            history.val_accuracy.append(result.accuracy)
-            monitored = result.loss
-            message += f", Val Loss: {result.loss:.4f}, Val Acc: {result.accuracy:.4f}"
-        if scheduler is not None:
-            if plateau:
-                scheduler.step(monitored)
-            else:
-                scheduler.step()
-        if bar is not None:
-            bar.set_postfix(loss=f"{train_loss:.4f}")
-        if log_every is not None and (epoch + 1) % log_every == 0:
-            write(message)
-    if bar is not None:
+    if not progress:
+        yield None
+        return
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        raise ImportError(
+            "progress=True needs tqdm: pip install 'nnbasics[progress]' (or tqdm)"
+        ) from None
+    bar = tqdm(total=epochs, desc="训练", unit="epoch", file=sys.stderr)
+    try:
+        yield bar
+    finally:
         bar.close()
-    return history

@@ -8,7 +8,14 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from nnbasics.data import make_blobs, make_random_classification
 from nnbasics.models import make_classifier
-from nnbasics.training import History, evaluate, fit, resolve_device, set_seed
+from nnbasics.training import (
+    History,
+    evaluate,
+    fit,
+    resolve_device,
+    set_seed,
+    train_epoch,
+)
 
 
 def _blobs_loaders(seed=0):
@@ -144,6 +151,39 @@ def test_fit_progress_bar_only_when_asked_or_on_a_terminal(capsys):
     assert "2/2" in err and "epoch" in err
     fit(model, train, nn.CrossEntropyLoss(), optimizer, 2, progress=False)
     assert capsys.readouterr().err == ""
+
+
+def test_fit_closes_its_progress_bar_when_training_raises(monkeypatch):
+    import tqdm
+
+    closed = []
+    monkeypatch.setattr(tqdm.tqdm, "close", lambda self: closed.append(self.n))
+    train, _ = _blobs_loaders()
+    model, optimizer = _setup()
+
+    def failing_loss(pred, target):
+        if failing_loss.calls == 3:
+            raise RuntimeError("loss blew up")
+        failing_loss.calls += 1
+        return nn.functional.cross_entropy(pred, target)
+
+    failing_loss.calls = 0
+    with pytest.raises(RuntimeError, match="loss blew up"):
+        fit(model, train, failing_loss, optimizer, 5, progress=True)
+        # (tqdm's own __del__ may close it once more, later)
+    assert closed[:1] == [0]  # closed as the exception left fit, in the first epoch
+
+
+def test_train_epoch_is_one_pass_of_the_loop():
+    train, _ = _blobs_loaders()
+    model, optimizer = _setup()
+    torch.manual_seed(1)
+    history = fit(model, train, nn.CrossEntropyLoss(), optimizer, 1)
+    model, optimizer = _setup()
+    torch.manual_seed(1)
+    assert train_epoch(model, train, nn.CrossEntropyLoss(), optimizer) == history.train_loss[0]
+    with pytest.raises(ValueError, match="loader is empty"):
+        train_epoch(model, [], nn.CrossEntropyLoss(), optimizer)
 
 
 def test_fit_moves_model_and_batches_to_the_device():
