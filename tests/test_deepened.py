@@ -362,6 +362,19 @@ def test_notebooks_run_top_to_bottom(built_site: Path):
         assert not errors, f"{path.name}: {errors[:1]}"
 
 
+def _with_figures_hook(code: str) -> str:
+    """Run ``code`` in a fresh interpreter with the figures hook's path as ``sys.argv[1]``;
+    its stdout (the interpreter must exit cleanly)."""
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(ROOT / "docs" / "_plugins" / "figures.py")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
 _RELOAD = """
 import importlib.util, pathlib, sys
 spec = importlib.util.spec_from_file_location("figures", sys.argv[1])
@@ -379,14 +392,7 @@ def test_serve_rebuilds_figures_from_the_package_on_disk():
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     serve = makefile[makefile.index("\nserve:") :].split("\n\n")[0]
     assert "serve" in serve and "--watch nnbasics" in serve
-    result = subprocess.run(
-        [sys.executable, "-c", _RELOAD, str(ROOT / "docs" / "_plugins" / "figures.py")],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split()[0] == "True"
+    assert _with_figures_hook(_RELOAD).split()[0] == "True"
 
 
 _NO_FONT = """
@@ -407,13 +413,7 @@ except PluginError as error:  # mkdocs prints it as one line, "Error: ..."
 
 
 def test_a_build_without_a_cjk_font_fails_with_one_line():
-    result = subprocess.run(
-        [sys.executable, "-c", _NO_FONT, str(ROOT / "docs" / "_plugins" / "figures.py")],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("figures: no font with Chinese glyphs found"), result.stdout
-    assert result.stdout.rstrip().endswith("`apt-get install fonts-noto-cjk`")
-    assert result.stdout.count("\n") == 1
+    out = _with_figures_hook(_NO_FONT)
+    assert out.startswith("figures: no font with Chinese glyphs found"), out
+    assert out.rstrip().endswith("`apt-get install fonts-noto-cjk`")
+    assert out.count("\n") == 1
