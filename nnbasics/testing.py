@@ -1,6 +1,6 @@
-"""Comparing two computations the way the pages do: with a verdict that holds on every CPU.
+"""Comparing two computations the way the pages do: with a verdict that survives kernel changes.
 
-PyTorch picks its CPU kernels by instruction set (AVX-512, AVX2, NEON, plain x86-64), so the
+PyTorch picks its CPU kernels by instruction set (on x86-64: AVX-512, AVX2 or neither), so the
 last digits of a float64 difference such as ``6.5e-16`` change from one machine to the next.
 What does not change is the bound it stays under: the pages print ``< 1e-13``, not the digits.
 
