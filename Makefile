@@ -16,7 +16,7 @@ export NO_MKDOCS_2_WARNING := 1
 # the site builder: mkdocs (frozen 1.x) or properdocs, its maintained drop-in fork
 DOCS ?= mkdocs
 
-.PHONY: test test-package serve build update-docs format lint bench clean system-deps
+.PHONY: test page test-package serve build update-docs format lint bench clean system-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,13 +39,24 @@ $(VENV)/.test: $(VENV)/.torch pyproject.toml constraints.txt
 system-deps:
 	bash scripts/system-deps.sh
 
-## make test: every test, one command (what .ci/run and the workflow run)
+## make test: every test, one command (what .ci/run and the workflow run), on every core
+## (pytest-xdist; the tests of the built site share one worker and one build)
+XDIST ?= -n auto --dist loadgroup
 test: system-deps $(VENV)/.test
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest --codeblocks tests docs README.md $(PYTEST_ARGS)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest $(XDIST) --codeblocks tests docs README.md $(PYTEST_ARGS)
+
+## make page PAGE=losses: one page's tests while writing it: its blocks (pytest-codeblocks and
+## the plain-kernel page run), a build of that page alone (with the home page) and its browser
+## and site checks
+page: system-deps $(VENV)/.test
+	@test -n "$(PAGE)" || { echo "usage: make page PAGE=<name of a file in docs/, e.g. losses>"; exit 2; }
+	NNBASICS_PAGE=$(PAGE) PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest \
+		--codeblocks docs/$(PAGE).md tests/test_docs.py tests/test_site.py \
+		tests/test_deepened.py tests/test_browser.py -k "$(PAGE)" $(PYTEST_ARGS)
 
 ## make test-package TORCH=torch==2.6.0: the package tests alone on another PyTorch, in a venv
 ## of their own (.venv-torch-2.6.0); the docs outputs are checked on the pinned one only
-PACKAGE_TESTS := tests/test_functional.py tests/test_functional_properties.py \
+PACKAGE_TESTS := tests/test_functional.py tests/test_ops.py \
 	tests/test_nn_optim_autograd.py tests/test_models.py tests/test_data.py \
 	tests/test_training.py tests/test_cli.py tests/test_testing.py
 PKG_VENV = .venv-$(subst ==,-,$(TORCH))

@@ -2,6 +2,8 @@
 
 Runs both alternately in one process with the same seed (so both do identical work)
 and prints the median wall time of each and their ratio. Target: ratio <= 1.05.
+The hand-written side is the article's own code, as the tests hold it
+(``tools/article_reference.py``); the fit side is ``nnbasics.training.article_example``.
 
     python benchmarks/bench_fit.py [--repeats 7] [--epochs 50]
 """
@@ -10,46 +12,27 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
+from pathlib import Path
 
 import torch
-import torch.nn as nn
-from torch.utils.data import DataLoader, TensorDataset
 
-from nnbasics.data import make_random_classification
-from nnbasics.models import make_classifier
-from nnbasics.training import fit
+from nnbasics.training import article_example
 
-
-def _setup(seed: int):
-    torch.manual_seed(seed)
-    X_train, y_train = make_random_classification(1000, 20, 5, seed=None)
-    loader = DataLoader(TensorDataset(X_train, y_train), batch_size=64, shuffle=True)
-    model = make_classifier()
-    criterion = nn.CrossEntropyLoss()
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.01)
-    return loader, model, criterion, optimizer
+# the hand-written loop: the article's code, verbatim, as the tests hold it (tools/ has the
+# code the tests, the benchmarks and the site's hooks share)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+from article_reference import article_run
 
 
 def hand_written(epochs: int, seed: int = 0) -> float:
-    loader, model, criterion, optimizer = _setup(seed)
-    for _ in range(epochs):
-        model.train()
-        total_loss = 0
-        for batch_x, batch_y in loader:
-            optimizer.zero_grad()
-            pred = model(batch_x)
-            loss = criterion(pred, batch_y)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
-            optimizer.step()
-            total_loss += loss.item()
-    return total_loss / len(loader)
+    losses, _, _ = article_run(epochs, seed)
+    return losses[-1]
 
 
 def with_fit(epochs: int, seed: int = 0) -> float:
-    loader, model, criterion, optimizer = _setup(seed)
-    history = fit(model, loader, criterion, optimizer, epochs, max_grad_norm=1.0, progress=False)
+    history = article_example(seed).fit(epochs, progress=False)
     return history.train_loss[-1]
 
 

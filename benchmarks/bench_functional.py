@@ -2,7 +2,8 @@
 
 Targets (issue "nnbasics from scratch"): activations and losses <= 3x; optimizer steps
 <= 3x torch's foreach=False step; ctc_loss <= 20x at T=50, N=16, C=20, S=30;
-``import nnbasics`` <= 50 ms over ``import torch``.
+``import nnbasics`` <= 50 ms over ``import torch``. The functions, their inputs and their
+targets are the ``bench`` rows of the registry ``nnbasics.testing.OPS``.
 
     python benchmarks/bench_functional.py [--repeats 21] [--threads 1] [--markdown]
 """
@@ -18,8 +19,8 @@ import time
 import torch
 import torch.nn.functional as TF
 
-import nnbasics.functional as F
 from nnbasics import optim
+from nnbasics.testing import OPS
 
 
 def _median_times(ours, theirs, repeats: int, inner: int = 20) -> tuple[float, float]:
@@ -57,45 +58,12 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    x = torch.randn(256, 512)
-    y = torch.randint(0, 512, (256,))
-    t = torch.rand(256, 512)
-    slope = torch.full((512,), 0.25)
-    T, N, C, S = 50, 16, 20, 30
-    lp = torch.randn(T, N, C).log_softmax(2)
-    tg = torch.randint(1, C, (N, S))
-    il, tl = torch.full((N,), T), torch.randint(10, S + 1, (N,))
-    xb = torch.randn(64, 32, 8, 8)
-    rm, rv = torch.zeros(32), torch.ones(32)
-    cases = {
-        "relu": (lambda: F.relu(x), lambda: TF.relu(x)),
-        "leaky_relu": (lambda: F.leaky_relu(x), lambda: TF.leaky_relu(x)),
-        "prelu": (lambda: F.prelu(x, slope), lambda: TF.prelu(x, slope)),
-        "sigmoid": (lambda: F.sigmoid(x), lambda: torch.sigmoid(x)),
-        "tanh": (lambda: F.tanh(x), lambda: torch.tanh(x)),
-        "gelu": (lambda: F.gelu(x), lambda: TF.gelu(x)),
-        "gelu (tanh)": (lambda: F.gelu(x, "tanh"), lambda: TF.gelu(x, approximate="tanh")),
-        "softmax": (lambda: F.softmax(x, 1), lambda: TF.softmax(x, 1)),
-        "log_softmax": (lambda: F.log_softmax(x, 1), lambda: TF.log_softmax(x, 1)),
-        "mse_loss": (lambda: F.mse_loss(x, t), lambda: TF.mse_loss(x, t)),
-        "huber_loss": (lambda: F.huber_loss(x, t), lambda: TF.huber_loss(x, t)),
-        "cross_entropy": (lambda: F.cross_entropy(x, y), lambda: TF.cross_entropy(x, y)),
-        "bce_with_logits": (
-            lambda: F.binary_cross_entropy_with_logits(x, t),
-            lambda: TF.binary_cross_entropy_with_logits(x, t),
-        ),
-        "batch_norm (train)": (
-            lambda: F.batch_norm(xb, rm, rv, training=True),
-            lambda: TF.batch_norm(xb, rm, rv, training=True),
-        ),
-        "layer_norm": (lambda: F.layer_norm(x, (512,)), lambda: TF.layer_norm(x, (512,))),
-        "group_norm": (lambda: F.group_norm(xb, 8), lambda: TF.group_norm(xb, 8)),
-        "dropout": (lambda: F.dropout(x, 0.3), lambda: TF.dropout(x, 0.3)),
-        "ctc_loss (T=50,N=16,C=20,S=30)": (
-            lambda: F.ctc_loss(lp, tg, il, tl),
-            lambda: TF.ctc_loss(lp, tg, il, tl),
-        ),
-    }
+    cases = {}
+    targets = {}
+    for op in OPS:
+        for label, ours, theirs in op.benchmarks():
+            cases[label] = (ours, theirs)
+            targets[label] = op.bench_target
     params = [torch.randn(256, 256, requires_grad=True) for _ in range(4)]
     for p in params:
         p.grad = torch.randn_like(p)
@@ -118,7 +86,7 @@ def main() -> None:
     rows = []
     for name, (ours, theirs) in cases.items():
         a, b = _median_times(ours, theirs, args.repeats)
-        target = 20.0 if name.startswith("ctc") else 3.0
+        target = targets.get(name, 3.0)
         rows.append((name, f"{a * 1e6:.1f}", f"{b * 1e6:.1f}", a / b, target))
     threads = torch.get_num_threads()
     header = f"torch {torch.__version__}, {threads} threads, median of {args.repeats}"
@@ -135,6 +103,7 @@ def main() -> None:
             print(f"{name:34} {a:>8}us {b:>8}us {ratio:7.2f} <= {target:g}{flag}")
     # the one elementary operation a from-scratch sigmoid / GELU cannot avoid, against torch's
     # fused kernel: a lower bound on their ratios whatever the rest of the formula costs
+    x = torch.randn(256, 512)
     floors = {
         "torch.exp alone / torch.sigmoid": (lambda: torch.exp(x), lambda: torch.sigmoid(x)),
         "torch.erf alone / F.gelu": (lambda: torch.erf(x), lambda: TF.gelu(x)),

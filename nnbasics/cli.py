@@ -54,32 +54,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _train(args: argparse.Namespace) -> None:
-    import torch
-    from torch import nn
-    from torch.utils.data import DataLoader, TensorDataset
+    from nnbasics.training import article_example
 
-    from nnbasics.data import make_random_classification
-    from nnbasics.models import make_classifier
-    from nnbasics.training import fit, set_seed
-
-    set_seed(args.seed)
-    # seed=None draws from the global generator, as the article's torch.randn does:
-    # the run prints the same numbers as the article's code after torch.manual_seed(seed).
-    X_train, y_train = make_random_classification(1000, 20, 5, seed=None)
-    loader = DataLoader(TensorDataset(X_train, y_train), batch_size=args.batch_size, shuffle=True)
-    model = make_classifier()
-    criterion = nn.CrossEntropyLoss()
-    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
-    fit(
-        model,
-        loader,
-        criterion,
-        optimizer,
-        args.epochs,
-        max_grad_norm=1.0,
-        device=args.device,
-        log_every=10,
-    )
+    # seeded as the article's torch.manual_seed(seed), its data drawn from the global generator
+    # as its torch.randn does: the run prints the same numbers as the article's code
+    example = article_example(args.seed, batch_size=args.batch_size, lr=args.lr)
+    example.fit(args.epochs, device=args.device, log_every=10)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -5,7 +5,8 @@ built only from elementary tensor operations (arithmetic, ``exp``, ``log``, ``lo
 ``expm1``, ``erf``, ``sqrt``, ``where``, ``amax``, ``sum``, ``gather`` ...): none calls the
 function it re-implements, nor its ``torch.nn.functional`` / ``torch.special`` twin.
 Gradients come from autograd through those operations, so values *and* gradients can be
-checked against PyTorch (``tests/test_functional.py`` does, in float64).
+checked against PyTorch: ``nnbasics.testing.OPS`` registers each one with its PyTorch
+reference and sample inputs, and ``tests/test_ops.py`` compares them in float64 and float32.
 
 Each activation also has its derivative (``relu_grad``, ``sigmoid_grad`` ...), used on the
 backpropagation page.
@@ -161,14 +162,13 @@ def _prelu_weight(input: Tensor, weight: Tensor) -> Tensor:
     n = weight.numel()
     if n == 1:
         return weight.reshape(())
-    channels = input.shape[1] if input.ndim >= 2 else (input.shape[0] if input.ndim == 1 else 1)
+    # as in PyTorch: the channels are dimension 1; an input of fewer dimensions has one channel
+    channels = input.shape[1] if input.ndim >= 2 else 1
     if n != channels:
         raise RuntimeError(
-            f"prelu: weight has {n} elements but the input has {channels} channels "
-            f"(input shape {tuple(input.shape)})"
+            f"prelu: weight has {n} elements but the input's channel size (dimension 1; 1 "
+            f"below 2 dimensions) is {channels} (input shape {tuple(input.shape)})"
         )
-    if input.ndim <= 1:
-        return weight
     return weight.reshape([1, n] + [1] * (input.ndim - 2))
 
 
@@ -469,6 +469,54 @@ def _weighted_mean(loss: Tensor, denominator: Tensor | int) -> Tensor:
     return loss.sum() / denominator
 
 
+_INDEX_DTYPES = (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8)
+
+
+def _check_cross_entropy_args(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None,
+    ignore_index: int,
+    reduction: str,
+    label_smoothing: float,
+) -> None:
+    """cross_entropy's argument checks, kept apart so that its snippet shows the computation."""
+    _check_reduction(reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    if input.ndim == 0:
+        raise ValueError("cross_entropy: input must have at least one dimension (the classes)")
+    class_dim = 0 if input.ndim == 1 else 1
+    n_classes = input.shape[class_dim]
+    if weight is not None and (weight.ndim != 1 or weight.numel() != n_classes):
+        raise RuntimeError(
+            f"cross_entropy: weight must be a 1-D tensor of {n_classes} elements (one per "
+            f"class), got shape {tuple(weight.shape)}"
+        )
+    if target.is_floating_point():  # class probabilities
+        if target.shape != input.shape:
+            raise RuntimeError(
+                f"cross_entropy: probability target shape {tuple(target.shape)} must match "
+                f"input shape {tuple(input.shape)}"
+            )
+        return
+    expected = input.shape[:class_dim] + input.shape[class_dim + 1 :]
+    if target.shape != expected:
+        raise ValueError(
+            f"cross_entropy: class-index target shape {tuple(target.shape)} does not match the "
+            f"input shape {tuple(input.shape)} (expected {tuple(expected)})"
+        )
+    if target.dtype not in _INDEX_DTYPES:
+        raise RuntimeError(f"cross_entropy: class-index target must be integer, got {target.dtype}")
+    target = target.long()
+    lo, hi = (int(v) for v in target.aminmax()) if target.numel() else (0, 0)
+    if lo < 0 or hi >= n_classes:  # out of range, unless it is ignore_index
+        bad = (target != ignore_index) & ((target < 0) | (target >= n_classes))
+        if bool(bad.any()):
+            value = int(target[bad].flatten()[0])
+            raise IndexError(f"Target {value} is out of bounds: classes are 0 to {n_classes - 1}")
+
+
 # --8<-- [start:cross_entropy]
 def cross_entropy(
     input: Tensor,
@@ -491,18 +539,9 @@ def cross_entropy(
       ``(1 - ε) · loss + ε/C · Σ_c (-w_c log softmax(x)_c)``.
     """
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    _check_reduction(reduction)
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
-    if input.ndim == 0:
-        raise ValueError("cross_entropy: input must have at least one dimension (the classes)")
+    _check_cross_entropy_args(input, target, weight, ignore_index, reduction, label_smoothing)
     class_dim = 0 if input.ndim == 1 else 1
     n_classes = input.shape[class_dim]
-    if weight is not None and (weight.ndim != 1 or weight.numel() != n_classes):
-        raise RuntimeError(
-            f"cross_entropy: weight must be a 1-D tensor of {n_classes} elements (one per "
-            f"class), got shape {tuple(weight.shape)}"
-        )
     # log softmax(x)_c = (x_c - m) - log Σ_j e^{x_j - m}, m = max_j x_j
     shifted, _ = _shifted(input, class_dim, None, "cross_entropy")
     lse = torch.log(torch.exp(shifted).sum(dim=class_dim, keepdim=True))
@@ -511,11 +550,6 @@ def cross_entropy(
     w = weight.reshape(w_shape) if weight is not None else None
 
     if target.is_floating_point():  # class probabilities
-        if target.shape != input.shape:
-            raise RuntimeError(
-                f"cross_entropy: probability target shape {tuple(target.shape)} must match "
-                f"input shape {tuple(input.shape)}"
-            )
         if label_smoothing > 0:
             target = target * (1 - label_smoothing) + label_smoothing / n_classes
         per_class = (lse - shifted) * target
@@ -527,24 +561,10 @@ def cross_entropy(
         return _reduce(loss, reduction)
 
     # class indices
-    expected = input.shape[:class_dim] + input.shape[class_dim + 1 :]
-    if target.shape != expected:
-        raise ValueError(
-            f"cross_entropy: class-index target shape {tuple(target.shape)} does not match the "
-            f"input shape {tuple(input.shape)} (expected {tuple(expected)})"
-        )
-    if target.dtype not in (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8):
-        raise RuntimeError(f"cross_entropy: class-index target must be integer, got {target.dtype}")
     target = target.long()
-    lo, hi = (int(v) for v in target.aminmax()) if target.numel() else (0, 0)
-    if lo < 0 or hi >= n_classes:  # out of range, unless it is ignore_index
-        bad = (target != ignore_index) & ((target < 0) | (target >= n_classes))
-        if bool(bad.any()):
-            value = int(target[bad].flatten()[0])
-            raise IndexError(f"Target {value} is out of bounds: classes are 0 to {n_classes - 1}")
     kept = None  # 1 for counted entries, 0 for ignore_index; None when nothing is ignored
-    if lo <= ignore_index <= hi:
-        mask = target != ignore_index
+    mask = target != ignore_index
+    if not bool(mask.all()):
         target, kept = target * mask, mask.to(input.dtype)  # ignored entries point at class 0
     # -log softmax(x)_y = lse - (x_y - m)
     nll = (lse - shifted.gather(class_dim, target.unsqueeze(class_dim))).squeeze(class_dim)
@@ -587,37 +607,23 @@ def _logsumexp(*terms: Tensor) -> Tensor:
     return torch.where(positive, out, torch.full_like(out, -math.inf))
 
 
-# --8<-- [start:ctc_loss]
-def ctc_loss(
+def _check_ctc_args(
     log_probs: Tensor,
     targets: Tensor,
     input_lengths: Tensor | Sequence[int],
     target_lengths: Tensor | Sequence[int],
-    blank: int = 0,
-    reduction: str = "mean",
-    zero_infinity: bool = False,
-) -> Tensor:
-    r"""Connectionist Temporal Classification loss ``-log Σ_{π ∈ B⁻¹(y)} Π_t p_t(π_t)``.
+    blank: int,
+    reduction: str,
+) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """ctc_loss's argument checks, kept apart so that its snippet shows the computation.
 
-    The sum over alignments is the forward (alpha) recursion over the extended label
-    ``y' = (blank, y_1, blank, y_2, ..., blank)`` in log space:
-    ``α_t(s) = log p_t(y'_s) + logsumexp(α_{t-1}(s), α_{t-1}(s-1), α_{t-1}(s-2))``, the
-    last term only when ``y'_s`` is not blank and differs from ``y'_{s-2}``. It is
-    vectorised over the batch and the label positions and loops only over time.
-
-    ``log_probs`` is ``(T, N, C)`` (or ``(T, C)`` unbatched); ``targets`` is ``(N, S)``
-    padded or the 1-D concatenation of all targets. ``mean`` divides each loss by its
-    target length, then averages over the batch. ``zero_infinity`` replaces infinite
-    losses (impossible alignments) and their gradients by zero.
-
-    PyTorch's native backward returns ``exp(log_probs) - γ`` rather than ``-γ`` (γ the
-    alignment occupancy); both give the same gradient with respect to the logits when
-    ``log_probs = log_softmax(logits)``, which is how the loss is meant to be used.
-    A target that contains the blank is rejected (PyTorch returns a meaningless number).
+    Returns:
+        The arguments in batched form: ``log_probs`` ``(T, N, C)``; the targets as an int64
+        ``(N, S)`` matrix padded with ``blank``, ``S`` the longest target length; the input
+        and the target lengths as int64 tensors of ``N`` entries.
     """
     _check_reduction(reduction)
-    unbatched = log_probs.ndim == 2
-    if unbatched:
+    if log_probs.ndim == 2:  # unbatched
         log_probs = log_probs.unsqueeze(1)
         targets = targets.unsqueeze(0) if targets.ndim == 1 else targets
     if log_probs.ndim != 3:
@@ -670,6 +676,45 @@ def ctc_loss(
         raise ValueError(
             f"ctc_loss: targets must be class indices in [0, {C}) other than blank={blank}"
         )
+    return log_probs, labels, in_len, tg_len
+
+
+# --8<-- [start:ctc_loss]
+def ctc_loss(
+    log_probs: Tensor,
+    targets: Tensor,
+    input_lengths: Tensor | Sequence[int],
+    target_lengths: Tensor | Sequence[int],
+    blank: int = 0,
+    reduction: str = "mean",
+    zero_infinity: bool = False,
+) -> Tensor:
+    r"""Connectionist Temporal Classification loss ``-log Σ_{π ∈ B⁻¹(y)} Π_t p_t(π_t)``.
+
+    The sum over alignments is the forward (alpha) recursion over the extended label
+    ``y' = (blank, y_1, blank, y_2, ..., blank)`` in log space:
+    ``α_t(s) = log p_t(y'_s) + logsumexp(α_{t-1}(s), α_{t-1}(s-1), α_{t-1}(s-2))``, the
+    last term only when ``y'_s`` is not blank and differs from ``y'_{s-2}``. It is
+    vectorised over the batch and the label positions and loops only over time.
+
+    ``log_probs`` is ``(T, N, C)`` (or ``(T, C)`` unbatched); ``targets`` is ``(N, S)``
+    padded or the 1-D concatenation of all targets. ``mean`` divides each loss by its
+    target length, then averages over the batch. ``zero_infinity`` replaces infinite
+    losses (impossible alignments) and their gradients by zero.
+
+    PyTorch's native backward returns ``exp(log_probs) - γ`` rather than ``-γ`` (γ the
+    alignment occupancy); both give the same gradient with respect to the logits when
+    ``log_probs = log_softmax(logits)``, which is how the loss is meant to be used.
+    A target that contains the blank is rejected (PyTorch returns a meaningless number).
+    """
+    unbatched = log_probs.ndim == 2
+    # log_probs (T, N, C); labels (N, S), padded with blank; in_len, tg_len: N lengths each
+    log_probs, labels, in_len, tg_len = _check_ctc_args(
+        log_probs, targets, input_lengths, target_lengths, blank, reduction
+    )
+    T, N, _ = log_probs.shape
+    S = labels.shape[1]
+    device = log_probs.device
     L = 2 * S + 1  # extended label: blank, y1, blank, y2, ..., blank
     ext = torch.full((N, L), blank, dtype=torch.long, device=device)
     ext[:, 1::2] = labels
@@ -715,6 +760,20 @@ def _channel_shape(input: Tensor) -> list[int]:
     return [1, input.shape[1]] + [1] * (input.ndim - 2)
 
 
+def _check_batch_norm_args(input: Tensor, training: bool) -> None:
+    """batch_norm's argument checks, kept apart so that its snippet shows the computation."""
+    if input.ndim < 2:
+        raise ValueError(
+            f"batch_norm: expected input (N, C, ...) of at least 2 dimensions, "
+            f"got {tuple(input.shape)}"
+        )
+    n = input.numel() // input.shape[1] if input.shape[1] else 0
+    if training and n <= 1:
+        raise ValueError(
+            f"Expected more than 1 value per channel when training, got input size {input.size()}"
+        )
+
+
 # --8<-- [start:batch_norm]
 def batch_norm(
     input: Tensor,
@@ -734,23 +793,14 @@ def batch_norm(
     ``n/(n-1)``). Evaluation: normalise with the running statistics.
     Then the affine step ``γ x̂ + β``.
     """
-    if input.ndim < 2:
-        raise ValueError(
-            f"batch_norm: expected input (N, C, ...) of at least 2 dimensions, "
-            f"got {tuple(input.shape)}"
-        )
+    _check_batch_norm_args(input, training)
     dims = [0, *list(range(2, input.ndim))]
     shape = _channel_shape(input)
     if training or running_mean is None or running_var is None:  # use the batch's statistics
-        n = input.numel() // input.shape[1] if input.shape[1] else 0
-        if training and n <= 1:
-            raise ValueError(
-                "Expected more than 1 value per channel when training, got input size "
-                f"{input.size()}"
-            )
         mean = input.mean(dim=dims)
         var = ((input - mean.reshape(shape)) ** 2).mean(dim=dims)
         if training and running_mean is not None and running_var is not None:
+            n = input.numel() // input.shape[1]  # values per channel, > 1 (checked)
             with torch.no_grad():
                 m = 0.1 if momentum is None else momentum
                 running_mean.mul_(1 - m).add_(mean.detach() * m)
@@ -798,16 +848,8 @@ def layer_norm(
 # --8<-- [end:layer_norm]
 
 
-# --8<-- [start:group_norm]
-def group_norm(
-    input: Tensor,
-    num_groups: int,
-    weight: Tensor | None = None,
-    bias: Tensor | None = None,
-    eps: float = 1e-5,
-) -> Tensor:
-    r"""Split the channels of each sample into ``num_groups`` groups and normalise each
-    group (biased variance), then a per-channel ``γ x̂ + β``."""
+def _check_group_norm_args(input: Tensor, num_groups: int) -> None:
+    """group_norm's argument checks, kept apart so that its snippet shows the computation."""
     if input.ndim < 2:
         raise RuntimeError(f"group_norm: expected input (N, C, ...), got {tuple(input.shape)}")
     N, C = input.shape[:2]
@@ -822,6 +864,21 @@ def group_norm(
             "Expected more than 1 value per channel when training, got input size "
             f"{tuple(input.shape)}: each of the {num_groups} groups holds a single value"
         )
+
+
+# --8<-- [start:group_norm]
+def group_norm(
+    input: Tensor,
+    num_groups: int,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    r"""Split the channels of each sample into ``num_groups`` groups and normalise each
+    group (biased variance), then a per-channel ``γ x̂ + β``."""
+    _check_group_norm_args(input, num_groups)
+    N = input.shape[0]
+    per_group = math.prod(input.shape[1:]) // num_groups  # values per group in a sample
     grouped = input.reshape(N, num_groups, per_group)
     mean = grouped.mean(dim=-1, keepdim=True)
     var = ((grouped - mean) ** 2).mean(dim=-1, keepdim=True)
@@ -838,6 +895,11 @@ def group_norm(
 
 
 # ----------------------------------------------------------------------------- dropout
+def _check_dropout_probability(p: float) -> None:
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
 # --8<-- [start:dropout]
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     r"""Inverted dropout: in training, zero each element with probability ``p`` and scale
@@ -846,8 +908,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     The mask is drawn as PyTorch draws it (``bernoulli_(1 - p)``), so with the same seed
     the result equals ``torch.nn.functional.dropout``'s.
     """
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    _check_dropout_probability(p)
     if not training or p == 0.0:
         return input
     if p == 1.0:

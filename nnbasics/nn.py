@@ -26,6 +26,24 @@ __all__ = [
 ]
 
 
+def _register_affine(
+    module: nn.Module,
+    shape: int | tuple[int, ...],
+    weight: bool,
+    bias: bool,
+    device: torch.device | str | int | None,
+    dtype: torch.dtype | None,
+) -> None:
+    """Register ``module``'s ``weight`` (ones) and ``bias`` (zeros) of ``shape`` as
+    parameters, each ``None`` when turned off (torch.nn's normalisation layers do the same)."""
+    module.register_parameter(
+        "weight", nn.Parameter(torch.ones(shape, device=device, dtype=dtype)) if weight else None
+    )
+    module.register_parameter(
+        "bias", nn.Parameter(torch.zeros(shape, device=device, dtype=dtype)) if bias else None
+    )
+
+
 class ReLU(nn.Module):
     """``max(0, x)``."""
 
@@ -101,8 +119,7 @@ class Dropout(nn.Module):
 
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+        F._check_dropout_probability(p)
         self.p = p
         self.inplace = inplace
 
@@ -112,6 +129,8 @@ class Dropout(nn.Module):
 
 class _BatchNorm(nn.Module):
     _expected_dims: tuple[int, ...] = ()
+    weight: nn.Parameter | None
+    bias: nn.Parameter | None
     # buffers, None when the running statistics are not tracked (as in torch.nn)
     running_mean: Tensor | None
     running_var: Tensor | None
@@ -136,12 +155,7 @@ class _BatchNorm(nn.Module):
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
-        if affine:
-            self.weight = nn.Parameter(torch.ones(num_features, **factory))
-            self.bias = nn.Parameter(torch.zeros(num_features, **factory))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _register_affine(self, num_features, affine, affine, device, dtype)
         if track_running_stats:
             self.register_buffer("running_mean", torch.zeros(num_features, **factory))
             self.register_buffer("running_var", torch.ones(num_features, **factory))
@@ -207,6 +221,9 @@ class BatchNorm2d(_BatchNorm):
 class LayerNorm(nn.Module):
     """Normalise each sample over its trailing ``normalized_shape`` dimensions."""
 
+    weight: nn.Parameter | None
+    bias: nn.Parameter | None
+
     def __init__(
         self,
         normalized_shape: int | tuple[int, ...] | list[int],
@@ -223,15 +240,9 @@ class LayerNorm(nn.Module):
         self.normalized_shape = shape
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        factory: dict[str, Any] = {"device": device, "dtype": dtype}
-        if elementwise_affine:
-            self.weight = nn.Parameter(torch.ones(shape, **factory))
-            self.bias = nn.Parameter(torch.zeros(shape, **factory)) if bias else None
-            if not bias:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _register_affine(
+            self, shape, elementwise_affine, elementwise_affine and bias, device, dtype
+        )
 
     def forward(self, input: Tensor) -> Tensor:
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -244,6 +255,9 @@ class LayerNorm(nn.Module):
 
 class GroupNorm(nn.Module):
     """Normalise each sample over groups of ``num_channels // num_groups`` channels."""
+
+    weight: nn.Parameter | None
+    bias: nn.Parameter | None
 
     def __init__(
         self,
@@ -263,13 +277,7 @@ class GroupNorm(nn.Module):
         self.num_channels = num_channels
         self.eps = eps
         self.affine = affine
-        factory: dict[str, Any] = {"device": device, "dtype": dtype}
-        if affine:
-            self.weight = nn.Parameter(torch.ones(num_channels, **factory))
-            self.bias = nn.Parameter(torch.zeros(num_channels, **factory))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _register_affine(self, num_channels, affine, affine, device, dtype)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)

@@ -28,13 +28,47 @@ def _evaluate(closure: Callable[[], float] | None) -> float | None:
         return closure()
 
 
+def _check_lr(lr: float) -> None:
+    if isinstance(lr, Tensor) or not lr >= 0.0:
+        raise ValueError(f"Invalid learning rate: {lr}")
+
+
 def _check_non_negative(name: str, value: float) -> None:
     if not value >= 0.0:
         raise ValueError(f"Invalid {name} value: {value}")
 
 
+# --8<-- [start:step]
+class _ParameterwiseOptimizer(Optimizer):
+    """What SGD and Adam share: ``step`` updates every parameter that has a gradient, one at
+    a time, with the subclass's ``_update``."""
+
+    # as torch.optim.Optimizer.step: None without a closure, the closure's loss with one
+    @overload
+    def step(self, closure: None = None) -> None: ...
+    @overload
+    def step(self, closure: Callable[[], float]) -> float: ...
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], float] | None = None) -> float | None:
+        loss = _evaluate(closure)
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    g = -p.grad if group["maximize"] else p.grad
+                    self._update(p, g, group)
+        return loss
+
+    def _update(self, p: Tensor, g: Tensor, group: dict[str, Any]) -> None:
+        """Update parameter ``p`` in place from its gradient ``g``, with ``group``'s settings."""
+        raise NotImplementedError
+
+
+# --8<-- [end:step]
+
+
 # --8<-- [start:sgd]
-class SGD(Optimizer):
+class SGD(_ParameterwiseOptimizer):
     r"""Stochastic gradient descent with momentum, as ``torch.optim.SGD``.
 
     For each parameter θ with gradient g (negated when ``maximize``)::
@@ -57,8 +91,7 @@ class SGD(Optimizer):
         *,
         maximize: bool = False,
     ) -> None:
-        if isinstance(lr, Tensor) or not lr >= 0.0:
-            raise ValueError(f"Invalid learning rate: {lr}")
+        _check_lr(lr)
         _check_non_negative("momentum", momentum)
         _check_non_negative("weight_decay", weight_decay)
         if nesterov and (momentum <= 0 or dampening != 0):
@@ -76,41 +109,27 @@ class SGD(Optimizer):
         }
         super().__init__(params, defaults)
 
-    # as torch.optim.Optimizer.step: None without a closure, the closure's loss with one
-    @overload
-    def step(self, closure: None = None) -> None: ...
-    @overload
-    def step(self, closure: Callable[[], float]) -> float: ...
-
-    @torch.no_grad()
-    def step(self, closure: Callable[[], float] | None = None) -> float | None:
-        loss = _evaluate(closure)
-        for group in self.param_groups:
-            mu, tau = group["momentum"], group["dampening"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                g = -p.grad if group["maximize"] else p.grad
-                if group["weight_decay"] != 0:
-                    g = g + group["weight_decay"] * p
-                if mu != 0:
-                    state = self.state[p]
-                    buf = state.get("momentum_buffer")
-                    if buf is None:
-                        buf = g.clone()
-                        state["momentum_buffer"] = buf
-                    else:
-                        buf.mul_(mu).add_(g, alpha=1 - tau)
-                    g = g + mu * buf if group["nesterov"] else buf
-                p.add_(g, alpha=-group["lr"])
-        return loss
+    def _update(self, p: Tensor, g: Tensor, group: dict[str, Any]) -> None:
+        mu, tau = group["momentum"], group["dampening"]
+        if group["weight_decay"] != 0:
+            g = g + group["weight_decay"] * p
+        if mu != 0:
+            state = self.state[p]
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = g.clone()
+                state["momentum_buffer"] = buf
+            else:
+                buf.mul_(mu).add_(g, alpha=1 - tau)
+            g = g + mu * buf if group["nesterov"] else buf
+        p.add_(g, alpha=-group["lr"])
 
 
 # --8<-- [end:sgd]
 
 
 # --8<-- [start:adam]
-class Adam(Optimizer):
+class Adam(_ParameterwiseOptimizer):
     r"""Adam, as ``torch.optim.Adam`` (L2 ``weight_decay`` added to the gradient).
 
     For each parameter θ with gradient g (negated when ``maximize``), at step t::
@@ -136,8 +155,7 @@ class Adam(Optimizer):
         *,
         maximize: bool = False,
     ) -> None:
-        if isinstance(lr, Tensor) or not lr >= 0.0:
-            raise ValueError(f"Invalid learning rate: {lr}")
+        _check_lr(lr)
         if not eps >= 0.0:
             raise ValueError(f"Invalid epsilon value: {eps}")
         if not 0.0 <= betas[0] < 1.0:
@@ -155,47 +173,33 @@ class Adam(Optimizer):
         }
         super().__init__(params, defaults)
 
-    # as torch.optim.Optimizer.step: None without a closure, the closure's loss with one
-    @overload
-    def step(self, closure: None = None) -> None: ...
-    @overload
-    def step(self, closure: Callable[[], float]) -> float: ...
-
-    @torch.no_grad()
-    def step(self, closure: Callable[[], float] | None = None) -> float | None:
-        loss = _evaluate(closure)
-        for group in self.param_groups:
-            beta1, beta2 = group["betas"]
-            lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                g = -p.grad if group["maximize"] else p.grad
-                state = self.state[p]
-                if not state:
-                    state["step"] = torch.tensor(0.0)
-                    state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-                    state["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-                    if group["amsgrad"]:
-                        state["max_exp_avg_sq"] = torch.zeros_like(p)
-                state["step"] += 1
-                t = float(state["step"])
-                if wd != 0:
-                    if self._decoupled:
-                        p.mul_(1 - lr * wd)
-                    else:
-                        g = g + wd * p
-                m, v = state["exp_avg"], state["exp_avg_sq"]
-                m.lerp_(g, 1 - beta1)
-                v.mul_(beta2).addcmul_(g, g, value=1 - beta2)
-                bias1 = 1 - beta1**t
-                bias2 = 1 - beta2**t
-                if group["amsgrad"]:
-                    torch.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
-                    v = state["max_exp_avg_sq"]
-                denom = (v.sqrt() / math.sqrt(bias2)).add_(eps)
-                p.addcdiv_(m, denom, value=-lr / bias1)
-        return loss
+    def _update(self, p: Tensor, g: Tensor, group: dict[str, Any]) -> None:
+        beta1, beta2 = group["betas"]
+        lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
+        state = self.state[p]
+        if not state:
+            state["step"] = torch.tensor(0.0)
+            state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+            state["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+            if group["amsgrad"]:
+                state["max_exp_avg_sq"] = torch.zeros_like(p)
+        state["step"] += 1
+        t = float(state["step"])
+        if wd != 0:
+            if self._decoupled:
+                p.mul_(1 - lr * wd)
+            else:
+                g = g + wd * p
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        m.lerp_(g, 1 - beta1)
+        v.mul_(beta2).addcmul_(g, g, value=1 - beta2)
+        bias1 = 1 - beta1**t
+        bias2 = 1 - beta2**t
+        if group["amsgrad"]:
+            torch.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+            v = state["max_exp_avg_sq"]
+        denom = (v.sqrt() / math.sqrt(bias2)).add_(eps)
+        p.addcdiv_(m, denom, value=-lr / bias1)
 
 
 # --8<-- [end:adam]

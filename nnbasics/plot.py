@@ -2,9 +2,11 @@
 
 Each function returns a ``matplotlib.figure.Figure``; :func:`to_svg` turns one into an SVG
 whose text is drawn as paths, so Chinese labels look the same for every reader whatever
-fonts they have. The site's build calls every function in :data:`FIGURES` (nothing is a
-hand-made or committed image). Needs the ``plot`` extra (matplotlib) and, for Chinese
-labels, a CJK font such as Noto Sans CJK SC (Debian: ``fonts-noto-cjk``).
+fonts they have. The site draws the figures its pages show: a page's
+``![alt](figures/activation-curves.svg)`` is :func:`activation_curves` (the file name is the
+function's name with hyphens), drawn at build time; nothing is a hand-made or committed
+image, and the alt text is written once, on the page. Needs the ``plot`` extra (matplotlib)
+and, for Chinese labels, a CJK font such as Noto Sans CJK SC (Debian: ``fonts-noto-cjk``).
 
     >>> from nnbasics import plot
     >>> fig = plot.activation_curves()
@@ -26,7 +28,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
 __all__ = [
-    "FIGURES",
     "activation_curves",
     "batchnorm_statistics",
     "cjk_font",
@@ -419,24 +420,12 @@ def training_loss_curve(epochs: int = 50) -> Figure:
     from torch.utils.data import DataLoader, TensorDataset
 
     from nnbasics.data import make_random_classification
-    from nnbasics.models import make_classifier
-    from nnbasics.training import fit
+    from nnbasics.training import article_example
 
-    torch.manual_seed(0)
-    X, y = make_random_classification(1000, 20, 5, seed=None)  # the article's torch.randn draws
-    loader = DataLoader(TensorDataset(X, y), batch_size=64, shuffle=True)
-    X_val, y_val = make_random_classification(200, 20, 5, seed=1)
-    model = make_classifier()
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.01)
-    history = fit(
-        model,
-        loader,
-        nn.CrossEntropyLoss(),
-        optimizer,
-        epochs,
-        max_grad_norm=1.0,
-        val_loader=DataLoader(TensorDataset(X_val, y_val), batch_size=200),
-    )
+    example = article_example(seed=0)  # the article's data, model, AdamW and clipping
+    X_val, y_val = make_random_classification(200, 20, 5, seed=1)  # its own generator
+    val_loader = DataLoader(TensorDataset(X_val, y_val), batch_size=200)
+    history = example.fit(epochs, val_loader=val_loader)
     fig, ax = _figure()
     ax.plot(range(1, epochs + 1), history.train_loss, label="训练集损失（原文打印的 Loss）")
     ax.plot(range(1, epochs + 1), history.val_loss, label="验证集损失（新样本，随机标签）")
@@ -449,27 +438,3 @@ def training_loss_curve(epochs: int = 50) -> Figure:
 
 
 # --8<-- [end:training_loss_curve]
-
-
-FIGURES: dict[str, tuple[Callable[[], Figure], str]] = {
-    "activations": (
-        activation_curves,
-        "ReLU、Leaky ReLU、Sigmoid、Tanh、GELU 的曲线（左）与导数（右）",
-    ),
-    "perceptron-vs-mlp": (perceptron_vs_mlp, "XOR 数据上单个感知机与 MLP 的决策区域"),
-    "vanishing-gradients": (
-        vanishing_gradients,
-        "10 层 MLP 各层梯度范数：Sigmoid 逐层衰减，ReLU 基本不变",
-    ),
-    "optimizer-paths": (optimizer_paths, "SGD、动量、Adam、AdamW 在病态二次函数上的优化路径"),
-    "cosine-schedule": (cosine_schedule, "余弦退火学习率随 epoch 的变化曲线"),
-    "mse-vs-huber": (mse_vs_huber, "含离群点的数据上 MSE 与 Huber 损失拟合出的直线"),
-    "batchnorm-statistics": (
-        batchnorm_statistics,
-        "BatchNorm 每个 batch 的均值与 running_mean 的变化",
-    ),
-    "dropout-gap": (dropout_gap, "有无 Dropout 时训练集与验证集损失随 epoch 的变化"),
-    "training-loss": (training_loss_curve, "完整训练示例的训练集与验证集损失曲线"),
-}
-"""Every figure of the site: file name (without ``.svg``) -> (function, alt text). The build
-draws each one into ``figures/<name>.svg``; a page shows it with the same alt text."""

@@ -3,6 +3,7 @@
 ``fit`` runs exactly the loop of the article's 完整训练示例 -- ``zero_grad``,
 forward, loss, ``backward``, optional ``clip_grad_norm_``, ``step`` for every
 batch, then ``scheduler.step()`` once per epoch -- and records a :class:`History`.
+:func:`article_example` builds that example's data, model and optimizer.
 """
 
 from __future__ import annotations
@@ -18,10 +19,13 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
 
 __all__ = [
+    "ArticleExample",
     "Evaluation",
     "History",
+    "article_example",
     "evaluate",
     "fit",
     "resolve_device",
@@ -101,6 +105,75 @@ class Evaluation:
     loss: float | None
     accuracy: float
     samples: int
+
+
+@dataclass
+class ArticleExample:
+    """The article's 完整训练示例, set up and ready to train: see :func:`article_example`.
+
+    Attributes:
+        model: the article's network, :func:`nnbasics.models.make_classifier`.
+        loader: the shuffled training batches of random samples and labels.
+        criterion: ``nn.CrossEntropyLoss()``.
+        optimizer: ``torch.optim.AdamW`` over the model's parameters, weight decay 0.01.
+        max_grad_norm: the gradient norm the article clips to before every step (1.0).
+    """
+
+    model: nn.Module
+    loader: DataLoader[tuple[torch.Tensor, ...]]
+    criterion: nn.Module
+    optimizer: torch.optim.Optimizer
+    max_grad_norm: float = 1.0
+
+    def fit(self, epochs: int, **kwargs: Any) -> History:
+        """Train with :func:`fit` as the article does (clipping included).
+
+        Args:
+            epochs: number of passes over ``loader``.
+            **kwargs: further keyword arguments of :func:`fit` (``device``,
+                ``val_loader``, ``log_every`` ...).
+        """
+        return fit(
+            self.model,
+            self.loader,
+            self.criterion,
+            self.optimizer,
+            epochs,
+            max_grad_norm=self.max_grad_norm,
+            **kwargs,
+        )
+
+
+def article_example(
+    seed: int = 0, n_samples: int = 1000, batch_size: int = 64, lr: float = 1e-3
+) -> ArticleExample:
+    """The article's 完整训练示例 up to its training loop, drawn as the article draws it.
+
+    Seeds every generator with :func:`set_seed`, then, in the article's order, draws
+    ``n_samples`` random samples (20 features, 5 classes) from PyTorch's global generator
+    and builds the loader, the network, the loss and AdamW (``weight_decay=0.01``).
+    With the defaults, ``article_example().fit(50, log_every=10)`` prints the article's lines.
+
+    Args:
+        seed: the seed the article passes to ``torch.manual_seed``.
+        n_samples: number of training samples (the article: 1000).
+        batch_size: the loader's batch size (the article: 64).
+        lr: AdamW's learning rate (the article: 1e-3).
+
+    Raises:
+        TypeError: if ``seed`` is not an int.
+        ValueError: if ``n_samples`` or ``batch_size`` is not a positive int, or ``lr``
+            is negative.
+    """
+    from nnbasics.data import make_random_classification
+    from nnbasics.models import make_classifier
+
+    set_seed(seed)
+    X_train, y_train = make_random_classification(n_samples, 20, 5, seed=None)
+    loader = DataLoader(TensorDataset(X_train, y_train), batch_size=batch_size, shuffle=True)
+    model = make_classifier()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
+    return ArticleExample(model, loader, nn.CrossEntropyLoss(), optimizer)
 
 
 def _check_int(name: str, value: Any, minimum: int) -> None:

@@ -8,6 +8,7 @@ import importlib.util
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -106,30 +107,107 @@ def test_every_section_page_has_all_parts(built_site: Path, name: str):
     assert "最大差" in scratch
 
 
-def test_every_figure_is_used_with_its_alt_text(built_site: Path):
+def test_every_image_has_alt_text_and_every_figure_comes_from_a_page(built_site: Path):
+    """The page is the one place a figure is named and its alt text written: the site's
+    figures are exactly those the pages show, each drawn by its nnbasics.plot function."""
     from nnbasics import plot
 
-    used: dict[str, str] = {}
+    shown = {}
+    for page in pages.markdown_pages():
+        source = page.src.read_text(encoding="utf-8")
+        for location, name, alt in pages.figure_refs(source, page.src):
+            assert alt.strip(), f"{location}: figures/{name}.svg without alt text"
+            shown[name] = alt
+            assert name.replace("-", "_") in plot.__all__, location
+    assert len(shown) >= len(SECTION_PAGES)
+    assert {p.stem for p in (built_site / "figures").glob("*.svg")} == set(shown)
     for html in built_site.rglob("*.html"):
         for img in _parse(html).images:
-            src = img.get("src", "")
-            assert img.get("alt", "").strip(), f"{html}: image {src} without alt text"
-            if "/figures/" in src or src.startswith("figures/"):
-                used[src.rsplit("/", 1)[1].removesuffix(".svg")] = img["alt"]
-    assert set(used) == set(plot.FIGURES)
-    for name, (_, alt) in plot.FIGURES.items():
-        assert used[name] == alt, f"{name}: page alt text differs from nnbasics.plot.FIGURES"
+            assert img.get("alt", "").strip(), f"{html}: image {img.get('src')} without alt text"
 
 
 def test_figures_are_svg_with_text_as_paths_and_nothing_external(built_site: Path):
-    from nnbasics import plot
-
-    for name in plot.FIGURES:
-        svg = (built_site / "figures" / f"{name}.svg").read_text(encoding="utf-8")
+    figures = sorted((built_site / "figures").glob("*.svg"))
+    assert figures
+    for path in figures:
+        svg = path.read_text(encoding="utf-8")
         assert svg.lstrip().startswith("<?xml") and "<svg" in svg
-        assert "<text" not in svg, f"{name}: text must be drawn as paths"
-        assert "<dc:date>" not in svg, f"{name}: the build date would make every build differ"
-        assert not re.search(r'(href|src)="(https?:)?//', svg), name
+        assert "<text" not in svg, f"{path.name}: text must be drawn as paths"
+        assert "<dc:date>" not in svg, f"{path.name}: the build date would make every build differ"
+        assert not re.search(r'(href|src)="(https?:)?//', svg), path.name
+
+
+_CACHE_RUN = """
+import logging, sys
+from pathlib import Path
+from mkdocs.config import load_config
+from mkdocs.structure.files import get_files
+
+logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
+spec = __import__("importlib.util").util.spec_from_file_location("figures", sys.argv[1])
+figures = __import__("importlib.util").util.module_from_spec(spec)
+spec.loader.exec_module(figures)
+config = load_config(config_file=sys.argv[2])
+config.plugins._current_plugin = "figures"  # what mkdocs sets while it runs a hook
+figures.on_files(get_files(config), config)
+"""
+
+
+def _figures_build(tmp_path: Path) -> str:
+    """One run of the figures hook over a one-page site, with the package of
+    ``tmp_path/nnbasics``; the hook's log line."""
+    env = dict(os.environ, PYTHONPATH=str(tmp_path), NNBASICS_SITE_CACHE=str(tmp_path / "cache"))
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _CACHE_RUN,
+            str(ROOT / "docs" / "_plugins" / "figures.py"),
+            str(tmp_path / "mkdocs.yml"),
+        ],
+        cwd=tmp_path,  # `python -c` puts the working folder first on sys.path
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    return next(line for line in result.stdout.splitlines() if line.startswith("figures:"))
+
+
+def test_figures_are_cached_by_their_source(tmp_path: Path):
+    """An unchanged figure is read back; a changed plot function redraws exactly its figure;
+    a change elsewhere in the package redraws every figure."""
+    shutil.copytree(ROOT / "nnbasics", tmp_path / "nnbasics")
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "index.md").write_text(
+        "# 图\n\n![余弦退火](figures/cosine-schedule.svg)\n\n"
+        "![MSE 与 Huber](figures/mse-vs-huber.svg)\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "mkdocs.yml").write_text("site_name: t\n", encoding="utf-8")
+    assert _figures_build(tmp_path).startswith("figures: drew 2, 0 unchanged")
+    assert _figures_build(tmp_path).startswith("figures: drew 0, 2 unchanged")
+    plot = tmp_path / "nnbasics" / "plot.py"
+    source = plot.read_text(encoding="utf-8")
+    assert source.count("余弦退火：T_max") == 1  # in cosine_schedule()
+    plot.write_text(source.replace("余弦退火：T_max", "余弦退火 T_max"), encoding="utf-8")
+    assert _figures_build(tmp_path).startswith("figures: drew 1, 1 unchanged")
+    with (tmp_path / "nnbasics" / "optim.py").open("a", encoding="utf-8") as f:
+        f.write("\n# a change outside the figure functions\n")
+    assert _figures_build(tmp_path).startswith("figures: drew 2, 0 unchanged")
+    assert len(list((tmp_path / "cache").glob("*.svg"))) == 2  # earlier versions removed
+
+
+def test_a_figure_without_its_function_names_the_page_and_line(tmp_path: Path):
+    shutil.copytree(ROOT / "nnbasics", tmp_path / "nnbasics")
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "index.md").write_text(
+        "# 图\n\n文字\n\n![没有这个图](figures/no-such-figure.svg)\n", encoding="utf-8"
+    )
+    (tmp_path / "mkdocs.yml").write_text("site_name: t\n", encoding="utf-8")
+    with pytest.raises(AssertionError, match=r"index\.md:5: figures/no-such-figure\.svg needs"):
+        _figures_build(tmp_path)
 
 
 def test_missing_cjk_font_is_a_clear_error(monkeypatch: pytest.MonkeyPatch):
@@ -334,32 +412,9 @@ def test_api_reference_documents_the_package(built_site: Path):
         "nnbasics.optim.AdamW",
         "nnbasics.autograd.TwoLayerMLP",
         "nnbasics.training.fit",
-        "nnbasics.plot.FIGURES",
+        "nnbasics.plot.training_loss_curve",
     ):
         assert f'id="{name}"' in html, name
-
-
-def test_notebooks_run_top_to_bottom(built_site: Path):
-    """Every generated notebook, executed cell after cell in one fresh kernel."""
-    import nbformat
-    from nbclient import NotebookClient
-
-    for path in sorted((built_site / "notebooks").glob("*.ipynb")):
-        nb = nbformat.read(path, as_version=4)
-        NotebookClient(
-            nb,
-            timeout=300,
-            kernel_name="python3",
-            resources={"metadata": {"path": str(path.parent)}},
-        ).execute()
-        errors = [
-            o
-            for c in nb.cells
-            if c.cell_type == "code"
-            for o in c.outputs
-            if o.output_type == "error"
-        ]
-        assert not errors, f"{path.name}: {errors[:1]}"
 
 
 def _with_figures_hook(code: str) -> str:

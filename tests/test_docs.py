@@ -1,11 +1,16 @@
-"""Every code block of the docs: inventoried, run alone in a fresh interpreter, linted.
+"""Every code block of the docs: inventoried, run, linted.
 
-pytest-codeblocks (``pytest --codeblocks docs``) runs the same blocks inside the test
-process, with the kernels of this machine's instruction set; this module runs each one as a
-reader would, pasted into a new interpreter, with PyTorch's plain x86-64 kernels
-(``ATEN_CPU_CAPABILITY=default``). So every printed output is checked on two instruction sets
-per run: AVX2 and default on GitHub's runners and on this project's CI machine, AVX-512 and
-default where the CPU has AVX-512.
+Each block runs twice per test session, once for each of two instruction sets:
+
+* pytest-codeblocks (``pytest --codeblocks docs``) runs each block in the test process, in a
+  namespace of its own, with the kernels of this machine's instruction set;
+* this module runs each page's blocks top to bottom in a fresh interpreter, in one namespace
+  (exactly the cells of the page's notebook, in order: that is the notebook test too), with
+  PyTorch's plain x86-64 kernels (``ATEN_CPU_CAPABILITY=default``), and fails a block that
+  changes PyTorch's global settings for the blocks after it.
+
+So every printed output is checked on AVX2 and default on GitHub's runners and on this
+project's CI machine, on AVX-512 and default where the CPU has AVX-512.
 """
 
 from __future__ import annotations
@@ -22,19 +27,37 @@ ALL_BLOCKS = [b for path in docblocks.markdown_files() for b in docblocks.blocks
 OTHER_CAPABILITY = "default"
 
 
-@pytest.fixture(scope="module")
-def fresh_results() -> dict[str, docblocks.Result]:
-    results = docblocks.run_all(ALL_BLOCKS, capability=OTHER_CAPABILITY)
-    return {b.fence.location: r for b, r in zip(ALL_BLOCKS, results, strict=True)}
+@pytest.fixture(scope="session")
+def page_runs():
+    """The results of each page's top-to-bottom run, computed once per page when first asked
+    (under pytest-xdist every block of a page goes to the same worker: see ``_page_group``)."""
+    found: dict[Path, dict[str, docblocks.Result]] = {}
+
+    def results(path: Path) -> dict[str, docblocks.Result]:
+        if path not in found:
+            blocks = docblocks.blocks(path)
+            runs = docblocks.run_page(blocks, threads=1, capability=OTHER_CAPABILITY)
+            found[path] = {b.fence.location: r for b, r in zip(blocks, runs, strict=True)}
+        return found[path]
+
+    return results
+
+
+def _page_group(block: docblocks.Block):
+    return pytest.param(
+        block,
+        marks=pytest.mark.xdist_group(f"page-{block.fence.path.name}"),
+        id=block.fence.location,
+    )
 
 
 def test_docs_have_runnable_blocks():
     assert len([b for b in ALL_BLOCKS if b.fence.runnable]) >= 20
 
 
-@pytest.mark.parametrize("block", ALL_BLOCKS, ids=lambda b: b.fence.location)
-def test_block_runs_alone_and_prints_what_the_page_shows(block, fresh_results):
-    result = fresh_results[block.fence.location]
+@pytest.mark.parametrize("block", [_page_group(b) for b in ALL_BLOCKS])
+def test_block_prints_what_the_page_shows_on_plain_kernels(block, page_runs):
+    result = page_runs(block.fence.path)[block.fence.location]
     assert result.returncode == 0, result.stderr
     assert result.stderr == "", f"a reader would see this on stderr:\n{result.stderr}"
     expected = block.expected.code if block.expected else ""

@@ -90,6 +90,11 @@ def test_layernorm_groupnorm_dropout_modules():
     torch.testing.assert_close(nn.LayerNorm(5).double()(x), tnn.LayerNorm(5).double()(x))
     torch.testing.assert_close(nn.GroupNorm(3, 6).double()(x), tnn.GroupNorm(3, 6).double()(x))
     assert nn.LayerNorm([6, 5]).state_dict().keys() == tnn.LayerNorm([6, 5]).state_dict().keys()
+    for kw in ({"bias": False}, {"elementwise_affine": False}):
+        ours_ln, theirs_ln = nn.LayerNorm(5, **kw).double(), tnn.LayerNorm(5, **kw).double()
+        assert ours_ln.state_dict().keys() == theirs_ln.state_dict().keys()
+        assert ours_ln.bias is None
+        torch.testing.assert_close(ours_ln(x), theirs_ln(x))
     with pytest.raises(ValueError, match=r"num_channels \(6\).*num_groups \(4\)"):
         nn.GroupNorm(4, 6)
     ours, theirs = nn.Dropout(0.3), tnn.Dropout(0.3)

@@ -9,7 +9,9 @@ from torch.utils.data import DataLoader, TensorDataset
 from nnbasics.data import make_blobs, make_random_classification
 from nnbasics.models import make_classifier
 from nnbasics.training import (
+    ArticleExample,
     History,
+    article_example,
     evaluate,
     fit,
     resolve_device,
@@ -45,15 +47,27 @@ def test_fit_learns_a_learnable_set():
 
 def test_fit_is_exactly_the_articles_loop():
     expected, _, reference = article_run(4, n_samples=200)
-    torch.manual_seed(0)
-    X_train, y_train = make_random_classification(200, 20, 5, seed=None)
-    loader = DataLoader(TensorDataset(X_train, y_train), batch_size=64, shuffle=True)
-    model = make_classifier()
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.01)
-    history = fit(model, loader, nn.CrossEntropyLoss(), optimizer, 4, max_grad_norm=1.0)
+    example = article_example(n_samples=200)
+    history = example.fit(4)
     assert history.train_loss == expected
-    for p, q in zip(model.parameters(), reference.parameters(), strict=True):
+    for p, q in zip(example.model.parameters(), reference.parameters(), strict=True):
         assert torch.equal(p, q)
+
+
+def test_article_example_is_the_articles_setup():
+    example = article_example(seed=3, n_samples=100, batch_size=25, lr=0.01)
+    assert isinstance(example, ArticleExample)
+    assert isinstance(example.criterion, nn.CrossEntropyLoss) and example.max_grad_norm == 1.0
+    assert isinstance(example.optimizer, torch.optim.AdamW)
+    group = example.optimizer.param_groups[0]
+    assert group["lr"] == 0.01 and group["weight_decay"] == 0.01
+    assert group["params"] == list(example.model.parameters())
+    assert str(example.model) == str(make_classifier())
+    assert example.loader.batch_size == 25 and len(example.loader.dataset) == 100
+    torch.manual_seed(3)
+    X, y = make_random_classification(100, 20, 5, seed=None)
+    assert torch.equal(example.loader.dataset.tensors[0], X)
+    assert torch.equal(example.loader.dataset.tensors[1], y)
 
 
 def test_fit_clips_with_max_grad_norm(monkeypatch):

@@ -2,8 +2,9 @@
 
 The docs have two kinds of Python block (see CONTRIBUTING.md):
 
-* runnable: fenced exactly ```` ```python ````; pytest-codeblocks runs it, and so does
-  this module, alone in a fresh interpreter; its printed output follows under
+* runnable: fenced exactly ```` ```python ````; pytest-codeblocks runs it (in the test
+  process, in a namespace of its own), and this module runs the page's blocks top to bottom
+  in a fresh interpreter, as the page's notebook does; its printed output follows under
   ``<!--pytest-codeblocks:expected-output-->``;
 * package source: ```` ```python title="nnbasics/..." ```` whose body is only
   ``--8<--`` includes.
@@ -22,6 +23,7 @@ Usage (from the repository root)::
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import subprocess
@@ -245,14 +247,64 @@ class Result:
     returncode: int
 
 
-def run_block(
-    fence: Fence,
-    cwd: Path | None = None,
+# Runs in the fresh interpreter of run_page: the blocks (JSON on stdin) top to bottom in one
+# namespace, as the page's notebook runs them, each block's output caught on its own.
+_PAGE_RUNNER = r"""
+import contextlib, io, json, subprocess, sys, traceback
+
+def global_state():
+    # what a block could change for every block after it (a reader pasting the next block
+    # into the same interpreter would get other output): PyTorch's and NumPy's settings
+    import numpy, torch
+    return {
+        "default dtype": torch.get_default_dtype(),
+        "print options": repr(torch.tensor([1 / 3, 1e8])),
+        "grad mode": torch.is_grad_enabled(),
+        "deterministic algorithms": torch.are_deterministic_algorithms_enabled(),
+        "anomaly detection": torch.is_anomaly_enabled(),
+        "threads": torch.get_num_threads(),
+        "numpy print options": numpy.get_printoptions(),
+    }
+
+namespace = {"__name__": "__main__", "__builtins__": __builtins__}
+before = global_state()
+results = []
+for kind, code, location in json.load(sys.stdin):
+    if kind == "shell":
+        proc = subprocess.run(["bash", "-c", code], capture_output=True, text=True)
+        results.append((proc.stdout, proc.stderr, proc.returncode))
+        continue
+    out, err, status = io.StringIO(), io.StringIO(), 0
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            exec(compile(code, location, "exec"), namespace)
+        except SystemExit as stop:
+            status = stop.code if isinstance(stop.code, int) else 1
+        except BaseException:
+            traceback.print_exc()
+            status = 1
+    after = global_state()
+    for what in (k for k in before if after[k] != before[k]):
+        err.write(f"{location}: the block changes {what} for every block after it "
+                  f"({before[what]!r} -> {after[what]!r}); restore it in the block\n")
+        status = status or 1
+    before = after
+    results.append((out.getvalue(), err.getvalue(), status))
+sys.__stdout__.write(json.dumps(results))
+"""
+
+
+def run_page(
+    page_blocks: list[Block],
     *,
     threads: int | None = None,
     capability: str | None = None,
-) -> Result:
-    """Run one block alone: Python in a fresh interpreter, shell through bash.
+) -> list[Result]:
+    """Run blocks top to bottom in one fresh interpreter and one namespace, as a page's
+    notebook runs them: Python with ``exec``, shell through bash; each block's stdout,
+    stderr and status on its own. A block that changes PyTorch's or NumPy's global settings
+    (default dtype, print options, grad mode, ...) fails: it would change what the next
+    block prints.
 
     ``threads`` caps PyTorch's intra-op threads (so parallel runs do not oversubscribe
     the cores); the printed outputs must not depend on it. ``capability`` sets
@@ -267,30 +319,52 @@ def run_block(
     env.pop("PYTHONPATH", None)
     # the interpreter's own bin/ (a virtual environment's) first: console scripts such as `nnbasics`
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    cmd = [sys.executable, "-c", fence.code] if fence.runnable else ["bash", "-c", fence.code]
+    todo = [
+        ("python" if b.fence.runnable else "shell", b.fence.code, b.fence.location)
+        for b in page_blocks
+    ]
     # run from an empty folder so that `nnbasics` comes from the installed package
     with tempfile.TemporaryDirectory() as tmp:
         proc = subprocess.run(
-            cmd,
-            cwd=cwd or tmp,
+            [sys.executable, "-c", _PAGE_RUNNER],
+            input=json.dumps(todo),
+            cwd=tmp,
             env=env,
             capture_output=True,
             text=True,
             encoding="utf-8",
-            timeout=RUN_TIMEOUT,
+            timeout=RUN_TIMEOUT * max(1, len(todo)),
         )
-    return Result(proc.stdout, proc.stderr, proc.returncode)
+    if proc.returncode != 0:  # the runner itself failed: every block gets its message
+        return [Result("", proc.stderr, proc.returncode) for _ in todo]
+    return [Result(*found) for found in json.loads(proc.stdout)]
+
+
+def run_block(fence: Fence, *, threads: int | None = None, capability: str | None = None) -> Result:
+    """Run one block alone in a fresh interpreter (:func:`run_page` with one block)."""
+    (result,) = run_page([Block(fence, None)], threads=threads, capability=capability)
+    return result
 
 
 def run_all(
     all_blocks: list[Block], jobs: int | None = None, *, capability: str | None = None
 ) -> list[Result]:
-    """Run every block, one per core, each with one PyTorch thread."""
+    """Run every page's blocks (:func:`run_page`), pages in parallel, one per core, each with
+    one PyTorch thread; the results in the order of ``all_blocks``."""
+    by_page: dict[Path, list[Block]] = {}
+    for block in all_blocks:
+        by_page.setdefault(block.fence.path, []).append(block)
     jobs = jobs or max(1, os.cpu_count() or 1)
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        return list(
-            pool.map(lambda b: run_block(b.fence, threads=1, capability=capability), all_blocks)
+        runs = pool.map(
+            lambda page: run_page(page, threads=1, capability=capability), by_page.values()
         )
+        found = {
+            b.fence.location: r
+            for page, results in zip(by_page.values(), runs, strict=True)
+            for b, r in zip(page, results, strict=True)
+        }
+    return [found[b.fence.location] for b in all_blocks]
 
 
 def _write_expected(path: Path, found: list[tuple[Block, Result]]) -> bool:

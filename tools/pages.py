@@ -11,6 +11,8 @@ matter with ``section: true``; a section page must have the headings 从零实�
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -23,6 +25,9 @@ DOCS = ROOT / "docs"
 CONFIG = ROOT / "mkdocs.yml"
 # what a page of the article must contain (CONTRIBUTING.md says why)
 SECTION_HEADINGS = ("从零实现", "常见坑", "练习")
+# how a page shows a figure drawn by nnbasics.plot: ![alt text](figures/name.svg), where the
+# name is the plot function's with hyphens (docs/_plugins/figures.py draws what pages name)
+FIGURE = re.compile(r"!\[([^\]]*)\]\(figures/([a-z0-9-]+)\.svg\)")
 # pages made at build time, not files in docs/: the executed notebook and the page it comes
 # from (docs/_plugins/notebooks.py reads this)
 GENERATED = {"training-notebook.ipynb": "training.md"}
@@ -130,3 +135,11 @@ def section_pages(config: Path = CONFIG) -> list[Page]:
 def markdown_pages(config: Path = CONFIG) -> list[Page]:
     """The nav's Markdown pages (not the notebook)."""
     return [p for p in pages(config) if p.src.endswith(".md")]
+
+
+def figure_refs(markdown: str, path: Path) -> Iterator[tuple[str, str, str]]:
+    """``(location, figure name, alt text)`` of each figure a page shows, ``location`` being
+    ``path:line``."""
+    for number, line in enumerate(markdown.splitlines(), 1):
+        for match in FIGURE.finditer(line):
+            yield f"{path}:{number}", match.group(2), match.group(1)

@@ -1,11 +1,14 @@
 """MkDocs hook: every page's code as a Jupyter notebook, generated at build time.
 
 * ``notebooks/<page>.ipynb``: the page's runnable ```` ```python ```` blocks, in order, each
-  under the heading it sits in; every page gets a "下载 Notebook" link to it. The cells run
-  top to bottom in one kernel (``tests/test_deepened.py`` executes every notebook).
+  under the heading it sits in; every page gets a "下载 Notebook" link to it. The test of
+  the docs blocks (``tests/test_docs.py``) runs each page's blocks top to bottom in one
+  namespace, which is this notebook's run.
 * ``training-notebook.ipynb``: the same for the 完整训练示例 page plus its loss curve,
   executed here during the build (nbclient, every cell time-limited) and rendered with its
-  outputs by mkdocs-jupyter.
+  outputs by mkdocs-jupyter. The executed notebook is cached (``tools/sitecache.py``) by a
+  hash of its cells, the package's source and the library versions: an unchanged one is
+  not executed again, under ``mkdocs serve`` or in the next build.
 
 Package-source includes (```` ```python title="nnbasics/..." ```` with ``--8<--``) are not
 cells: a notebook imports the package instead.
@@ -13,6 +16,7 @@ cells: a notebook imports the package instead.
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import re
@@ -22,6 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, Files
 
@@ -29,16 +34,21 @@ from mkdocs.structure.files import File, Files
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
 import docblocks
 import pages
+import sitecache
 
 HEADING = re.compile(r"^(#{1,3})\s+(.+?)\s*$")
 log = logging.getLogger("mkdocs.hooks.notebooks")
 CELL_TIMEOUT = 300
 # the notebook executed at build time, and the page whose blocks it runs (the page manifest)
 ((EXECUTED, EXECUTED_FROM),) = pages.GENERATED.items()
+# the page's figure the executed notebook draws again, and the cell that draws it
+LOSS_CURVE_FIGURE = "training-loss-curve"
 LOSS_CURVE = (
     "from nnbasics.plot import training_loss_curve\n\n"
     "fig = training_loss_curve()  # 用 nnbasics.training.fit 重跑完整示例并画出损失曲线"
 )
+# its alt text in the rendered notebook: the page's own, read at build time
+_alt = ["完整训练示例的损失曲线"]
 
 
 def page_cells(markdown: str, path: Path = Path("page.md")) -> tuple[str, list[tuple[str, str]]]:
@@ -122,6 +132,30 @@ def execute(source: str, cwd: Path) -> str:
     return nbformat.writes(nb) + "\n"
 
 
+def _executed(source: str, cwd: Path, config_file: str | None) -> str:
+    """The notebook executed, from the cache when neither it nor the package has changed."""
+    import nnbasics
+
+    package = sitecache.package_source(Path(nnbasics.__file__).parent)
+    key = sitecache.digest(source, package, sitecache.versions())
+    cache = sitecache.cache_dir(config_file)
+    executed = sitecache.read(cache, "training-notebook", key, ".ipynb")
+    if executed is None:
+        executed = execute(source, cwd)
+        sitecache.write(cache, "training-notebook", key, ".ipynb", executed)
+    else:
+        log.info("%s unchanged: its outputs come from %s", EXECUTED, cache)
+    return executed
+
+
+def _loss_curve_alt(page: Path) -> str:
+    """The alt text of the loss curve, as the page writes it under its own figure."""
+    for _, name, alt in pages.figure_refs(page.read_text(encoding="utf-8"), page):
+        if name == LOSS_CURVE_FIGURE:
+            return f"{alt}（Notebook 执行时绘制）"
+    raise PluginError(f"notebooks: {page} does not show figures/{LOSS_CURVE_FIGURE}.svg")
+
+
 def _pages(files: Files) -> list[File]:
     return [f for f in files.documentation_pages() if f.src_uri.endswith(".md") and f.abs_src_path]
 
@@ -157,10 +191,10 @@ def on_files(files: Files, config) -> Files:
             )
             folder = Path(tempfile.mkdtemp(prefix="nnbasics-notebook-"))
             _folders.append(folder)
-            path = folder / EXECUTED
-            path.write_text(execute(intro, folder), encoding="utf-8")
-            # a plain File rooted in the temporary folder (not File.generated): mkdocs-jupyter
-            # finds the source through src_dir
+            (folder / EXECUTED).write_text(
+                _executed(intro, folder, config.config_file_path), encoding="utf-8"
+            )
+            _alt[0] = _loss_curve_alt(source)
             files.append(File(EXECUTED, str(folder), config.site_dir, config.use_directory_urls))
     return files
 
@@ -197,24 +231,19 @@ def on_post_page(output: str, page, config) -> str:
         '<div class="highlight-ipynb hl-python" tabindex="0">',
     )
     return output.replace(
-        'alt="No description has been provided for this image"',
-        'alt="完整训练示例的训练集与验证集损失曲线（Notebook 执行时绘制）"',
+        'alt="No description has been provided for this image"', f'alt="{html.escape(_alt[0])}"'
     )
 
 
+@event_priority(60)  # before pagemeta.py (priority 50), which shows the links under the title
 def on_page_markdown(markdown: str, page, config, files) -> str:
-    """A download link under the page title when the page has code."""
+    """The page's notebook links, left in ``page.meta["header_links"]`` for pagemeta.py,
+    the one hook that writes under a page's title."""
     name = f"notebooks/{Path(page.file.src_uri).stem}.ipynb"
     if files.get_file_from_path(name) is None:
         return markdown
-    link = f'[下载 Notebook]({name}){{ .md-button download="{Path(name).name}" }}'
+    links = [f'[下载 Notebook]({name}){{ .md-button download="{Path(name).name}" }}']
     if page.file.src_uri == EXECUTED_FROM:
-        link += f" [查看执行后的 Notebook]({EXECUTED}){{ .md-button }}"
-    lines = markdown.splitlines()
-    # under the page's metadata line (pagemeta.py), else under the title
-    for prefix in ('<p class="page-meta">', "# "):
-        for k, line in enumerate(lines):
-            if line.startswith(prefix):
-                lines[k + 1 : k + 1] = ["", link]
-                return "\n".join(lines) + "\n"
-    return link + "\n\n" + markdown
+        links.append(f"[查看执行后的 Notebook]({EXECUTED}){{ .md-button }}")
+    page.meta["header_links"] = " ".join(links)
+    return markdown

@@ -59,6 +59,7 @@ def _shallow(root: Path) -> bool:
     return (_git("rev-parse", "--is-shallow-repository", cwd=root) or "").strip() == "true"
 
 
+@cache  # the dates and the change log of a page read it once per build
 def history(path: Path) -> list[tuple[str, str, str]] | None:
     """``(date, short hash, subject)`` of each commit touching ``path``, newest first;
     None when git is unavailable or does not track the file."""
@@ -113,8 +114,17 @@ def _outputs_from(meta: dict) -> str:
     )
 
 
-@event_priority(50)  # before notebooks.py adds its link: count the page's own words
+def on_pre_build(config) -> None:
+    """Each build (each rebuild of ``mkdocs serve``) reads git afresh."""
+    history.cache_clear()
+    _shallow.cache_clear()
+
+
+@event_priority(50)  # after notebooks.py (priority 60) has left its links in page.meta
 def on_page_markdown(markdown: str, page, config, files) -> str:
+    """Under the title: the metadata line, then the links other hooks left in
+    ``page.meta["header_links"]`` (notebooks.py: the page's notebook); the change log at the
+    end. Words are counted in the page's own Markdown, before anything is added."""
     if not page.file.abs_src_path or not page.file.src_uri.endswith(".md"):
         return markdown
     path = Path(page.file.abs_src_path)
@@ -124,11 +134,12 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
         f'<p class="page-meta">约 {words} 字 大约 {reading_minutes(words)} 分钟 · '
         f"创建于 {created} · 更新于 {updated}{_outputs_from(page.meta)}</p>"
     )
+    header = [meta] + (["", page.meta["header_links"]] if page.meta.get("header_links") else [])
     lines = markdown.splitlines()
     for k, line in enumerate(lines):
         if line.startswith("# "):
-            lines[k + 1 : k + 1] = ["", meta]
+            lines[k + 1 : k + 1] = ["", *header]
             break
     else:
-        lines[0:0] = [meta, ""]
+        lines[0:0] = [*header, ""]
     return "\n".join(lines) + _changelog(path)

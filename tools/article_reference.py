@@ -2,6 +2,10 @@
 
 Only the seed, the sizes and the settings are parameters; everything else is the
 article's code, so tests comparing nnbasics against it compare against the article.
+It deliberately imports nothing from nnbasics, not even ``nnbasics.training.article_example``
+(which builds this same setup): the helper, ``make_classifier`` and ``fit`` are checked
+against it (tests/test_training.py, tests/test_cli.py, tests/test_models.py), and
+benchmarks/bench_fit.py times ``fit`` against its loop.
 """
 
 from __future__ import annotations
