@@ -2,13 +2,15 @@
 
 Playwright for Python (pytest-playwright) drives Debian's Chromium, found on PATH or through
 ``$CHROMIUM`` (Playwright's own browser download is not used). The site is the session's
-strict build, served on 127.0.0.1. Screenshots of every page (desktop and phone) go to
-``test-artifacts/screenshots/``, which the CI workflow uploads.
+strict build, served on 127.0.0.1. With ``NNBASICS_SCREENSHOTS=1`` (the GitHub workflow sets
+it), screenshots of every page (desktop and phone) go to ``test-artifacts/screenshots/``,
+which the workflow uploads.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
 import urllib.error
@@ -89,6 +91,10 @@ def phone(browser):
 
 
 def _shot(page, name: str, kind: str) -> None:
+    """A full-page screenshot, when ``NNBASICS_SCREENSHOTS`` is set (the GitHub workflow sets it
+    and uploads them; a tall page at phone resolution takes seconds to encode)."""
+    if not os.environ.get("NNBASICS_SCREENSHOTS"):
+        return
     SHOTS.mkdir(parents=True, exist_ok=True)
     stem = name.strip("/").replace("/", "-") or "home"
     page.screenshot(path=str(SHOTS / f"{stem}-{kind}.png"), full_page=True, timeout=TIMEOUT_MS)

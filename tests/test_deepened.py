@@ -114,8 +114,8 @@ def test_every_image_has_alt_text_and_every_figure_comes_from_a_page(built_site:
 
     shown = {}
     for page in pages.markdown_pages():
-        source = page.src.read_text(encoding="utf-8")
-        for location, name, alt in pages.figure_refs(source, page.src):
+        source = page.path.read_text(encoding="utf-8")
+        for location, name, alt in pages.figure_refs(source, page.path):
             assert alt.strip(), f"{location}: figures/{name}.svg without alt text"
             shown[name] = alt
             assert name.replace("-", "_") in plot.__all__, location
