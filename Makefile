@@ -40,8 +40,8 @@ system-deps:
 	bash scripts/system-deps.sh
 
 ## make test: every test, one command (what .ci/run and the workflow run), on every core
-## (pytest-xdist; the tests of the built site share one worker and one build)
-XDIST ?= -n auto --dist loadgroup
+## (pytest-xdist; the workers share one site build and one run of each page: tests/conftest.py)
+XDIST ?= -n auto
 test: system-deps $(VENV)/.test
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest $(XDIST) --codeblocks tests docs README.md $(PYTEST_ARGS)
 

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -65,38 +67,66 @@ def build_site(
     )
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under pytest-xdist (``--dist loadgroup``), every test of the built site runs on one
-    worker: the site is built once, while the other workers run everything else."""
-    for item in items:
-        if "built_site" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("site"))
-
-
-def _once(tmp_path_factory: pytest.TempPathFactory, name: str) -> tuple[Path, FileLock]:
+def shared(base: Path, name: str) -> tuple[Path, FileLock]:
     """A folder shared by every pytest-xdist worker of this run, and its lock."""
-    base = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):
         base = base.parent  # the workers' common temporary folder
     return base / name, FileLock(str(base / f"{name}.lock"))
 
 
+def _start_site_build(base: Path) -> None:
+    """Start the session's site build in the background, once per run (the first worker to
+    collect starts it); ``built_site`` waits for it. The tests that need the site run last
+    (see below), so the build overlaps with the others."""
+    dest, lock = shared(base, "site")
+    with lock:
+        if dest.with_suffix(".started").exists():
+            return
+        dest.with_suffix(".started").touch()
+    config = one_page_config(ONE_PAGE) if ONE_PAGE else ROOT / "mkdocs.yml"
+    command = (
+        f"{shlex.quote(sys.executable)} -m mkdocs build --strict -d {shlex.quote(str(dest))} "
+        f"-f {shlex.quote(str(config))} > {shlex.quote(str(dest.with_suffix('.log')))} 2>&1; "
+        f"echo $? > {shlex.quote(str(dest.with_suffix('.status')))}"
+    )
+    subprocess.Popen(
+        ["bash", "-c", command],
+        cwd=ROOT,
+        env=dict(os.environ, NO_MKDOCS_2_WARNING="1"),
+        start_new_session=True,
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The tests of the built site go last, and its build starts now, in the background."""
+    needs_site = [item for item in items if "built_site" in getattr(item, "fixturenames", ())]
+    if needs_site:
+        items[:] = [item for item in items if item not in needs_site] + needs_site
+        _start_site_build(config._tmp_path_factory.getbasetemp())  # type: ignore[attr-defined]
+
+
 @pytest.fixture(scope="session")
 def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The site, built once per test run with ``mkdocs build --strict``."""
-    dest, lock = _once(tmp_path_factory, "site")
-    with lock:
-        if not (dest / "index.html").exists():
-            result = build_site(dest)
-            assert result.returncode == 0, f"mkdocs build --strict failed:\n{result.stderr}"
+    """The site, built once per test run with ``mkdocs build --strict`` (started in the
+    background at collection)."""
+    base = tmp_path_factory.getbasetemp()
+    _start_site_build(base)  # a no-op when collection started it
+    dest, _ = shared(base, "site")
+    status = dest.with_suffix(".status")
+    deadline = time.monotonic() + 900
+    while not status.exists() or not status.read_text().strip():
+        assert time.monotonic() < deadline, "the site build did not finish in 15 minutes"
+        time.sleep(0.5)
+    log = dest.with_suffix(".log").read_text(encoding="utf-8", errors="replace")
+    assert status.read_text().strip() == "0", f"mkdocs build --strict failed:\n{log}"
     return dest
 
 
 @pytest.fixture(scope="session")
 def built_dists(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     """The sdist and the wheel, built once per test run: ``[*.tar.gz, *.whl]``."""
-    dest, lock = _once(tmp_path_factory, "dist")
+    dest, lock = shared(tmp_path_factory.getbasetemp(), "dist")
     with lock:
         if not dest.exists():
             build = subprocess.run(

@@ -138,24 +138,38 @@ def test_figures_are_svg_with_text_as_paths_and_nothing_external(built_site: Pat
 
 
 _CACHE_RUN = """
-import logging, sys
+import importlib.util, logging, sys
 from pathlib import Path
 from mkdocs.config import load_config
 from mkdocs.structure.files import get_files
 
 logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
-spec = __import__("importlib.util").util.spec_from_file_location("figures", sys.argv[1])
-figures = __import__("importlib.util").util.module_from_spec(spec)
+spec = importlib.util.spec_from_file_location("figures", sys.argv[1])
+figures = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(figures)
 config = load_config(config_file=sys.argv[2])
 config.plugins._current_plugin = "figures"  # what mkdocs sets while it runs a hook
-figures.on_files(get_files(config), config)
+package = Path(sys.argv[2]).parent / "nnbasics"
+
+
+def build():  # each build reimports nnbasics from disk, as `mkdocs serve` does
+    figures.on_files(get_files(config), config)
+
+
+build()
+build()
+plot = package / "plot.py"  # change one figure function
+plot.write_text(plot.read_text().replace("BatchNorm：训练模式", "BatchNorm 训练模式"))
+build()
+with (package / "optim.py").open("a") as f:  # change the package outside the figures
+    f.write("\\n# a change outside the figure functions\\n")
+build()
 """
 
 
-def _figures_build(tmp_path: Path) -> str:
-    """One run of the figures hook over a one-page site, with the package of
-    ``tmp_path/nnbasics``; the hook's log line."""
+def _figures_builds(tmp_path: Path) -> list[str]:
+    """The figures hook over a one-page site with the package of ``tmp_path/nnbasics``, as
+    ``_CACHE_RUN`` runs it; the hook's log line of each build."""
     env = dict(os.environ, PYTHONPATH=str(tmp_path), NNBASICS_SITE_CACHE=str(tmp_path / "cache"))
     result = subprocess.run(
         [
@@ -172,42 +186,41 @@ def _figures_build(tmp_path: Path) -> str:
         timeout=300,
     )
     assert result.returncode == 0, result.stderr
-    return next(line for line in result.stdout.splitlines() if line.startswith("figures:"))
+    return [line for line in result.stdout.splitlines() if line.startswith("figures:")]
+
+
+def _one_page_site(tmp_path: Path, page: str) -> None:
+    shutil.copytree(ROOT / "nnbasics", tmp_path / "nnbasics")
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "index.md").write_text(page, encoding="utf-8")
+    (tmp_path / "mkdocs.yml").write_text("site_name: t\n", encoding="utf-8")
 
 
 def test_figures_are_cached_by_their_source(tmp_path: Path):
     """An unchanged figure is read back; a changed plot function redraws exactly its figure;
     a change elsewhere in the package redraws every figure."""
-    shutil.copytree(ROOT / "nnbasics", tmp_path / "nnbasics")
-    (tmp_path / "docs").mkdir()
-    (tmp_path / "docs" / "index.md").write_text(
-        "# 图\n\n![余弦退火](figures/cosine-schedule.svg)\n\n"
-        "![MSE 与 Huber](figures/mse-vs-huber.svg)\n",
-        encoding="utf-8",
+    _one_page_site(
+        tmp_path,
+        "# 图\n\n![BatchNorm 的均值](figures/batchnorm-statistics.svg)\n\n"
+        "![激活函数](figures/activation-curves.svg)\n",
     )
-    (tmp_path / "mkdocs.yml").write_text("site_name: t\n", encoding="utf-8")
-    assert _figures_build(tmp_path).startswith("figures: drew 2, 0 unchanged")
-    assert _figures_build(tmp_path).startswith("figures: drew 0, 2 unchanged")
-    plot = tmp_path / "nnbasics" / "plot.py"
-    source = plot.read_text(encoding="utf-8")
-    assert source.count("余弦退火：T_max") == 1  # in cosine_schedule()
-    plot.write_text(source.replace("余弦退火：T_max", "余弦退火 T_max"), encoding="utf-8")
-    assert _figures_build(tmp_path).startswith("figures: drew 1, 1 unchanged")
-    with (tmp_path / "nnbasics" / "optim.py").open("a", encoding="utf-8") as f:
-        f.write("\n# a change outside the figure functions\n")
-    assert _figures_build(tmp_path).startswith("figures: drew 2, 0 unchanged")
+    assert (ROOT / "nnbasics" / "plot.py").read_text(encoding="utf-8").count(
+        "BatchNorm：训练模式"
+    ) == 1  # in batchnorm_statistics(): the edit _CACHE_RUN makes
+    drawn = [line.split(" unchanged")[0] for line in _figures_builds(tmp_path)]
+    assert drawn == [
+        "figures: drew 2, 0",
+        "figures: drew 0, 2",
+        "figures: drew 1, 1",
+        "figures: drew 2, 0",
+    ]
     assert len(list((tmp_path / "cache").glob("*.svg"))) == 2  # earlier versions removed
 
 
 def test_a_figure_without_its_function_names_the_page_and_line(tmp_path: Path):
-    shutil.copytree(ROOT / "nnbasics", tmp_path / "nnbasics")
-    (tmp_path / "docs").mkdir()
-    (tmp_path / "docs" / "index.md").write_text(
-        "# 图\n\n文字\n\n![没有这个图](figures/no-such-figure.svg)\n", encoding="utf-8"
-    )
-    (tmp_path / "mkdocs.yml").write_text("site_name: t\n", encoding="utf-8")
+    _one_page_site(tmp_path, "# 图\n\n文字\n\n![没有这个图](figures/no-such-figure.svg)\n")
     with pytest.raises(AssertionError, match=r"index\.md:5: figures/no-such-figure\.svg needs"):
-        _figures_build(tmp_path)
+        _figures_builds(tmp_path)
 
 
 def test_missing_cjk_font_is_a_clear_error(monkeypatch: pytest.MonkeyPatch):

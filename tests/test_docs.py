@@ -15,12 +15,14 @@ project's CI machine, on AVX-512 and default where the CPU has AVX-512.
 
 from __future__ import annotations
 
+import json
 import re
 import textwrap
 from pathlib import Path
 
 import docblocks
 import pytest
+from conftest import shared
 
 ALL_BLOCKS = [b for path in docblocks.markdown_files() for b in docblocks.blocks(path)]
 # the kernels a reader's CPU may have when it has neither AVX2 nor AVX-512
@@ -28,34 +30,30 @@ OTHER_CAPABILITY = "default"
 
 
 @pytest.fixture(scope="session")
-def page_runs():
-    """The results of each page's top-to-bottom run, computed once per page when first asked
-    (under pytest-xdist every block of a page goes to the same worker: see ``_page_group``)."""
-    found: dict[Path, dict[str, docblocks.Result]] = {}
+def page_runs(tmp_path_factory: pytest.TempPathFactory):
+    """The results of each page's top-to-bottom run, computed once per test run when first
+    asked for: the first pytest-xdist worker to need a page runs it, the others read its
+    results."""
 
     def results(path: Path) -> dict[str, docblocks.Result]:
-        if path not in found:
-            blocks = docblocks.blocks(path)
-            runs = docblocks.run_page(blocks, threads=1, capability=OTHER_CAPABILITY)
-            found[path] = {b.fence.location: r for b, r in zip(blocks, runs, strict=True)}
-        return found[path]
+        stored, lock = shared(tmp_path_factory.getbasetemp(), f"page-run-{path.name}.json")
+        with lock:
+            if not stored.exists():
+                blocks = docblocks.blocks(path)
+                runs = docblocks.run_page(blocks, threads=1, capability=OTHER_CAPABILITY)
+                found = {b.fence.location: vars(r) for b, r in zip(blocks, runs, strict=True)}
+                stored.write_text(json.dumps(found), encoding="utf-8")
+        found = json.loads(stored.read_text(encoding="utf-8"))
+        return {location: docblocks.Result(**r) for location, r in found.items()}
 
     return results
-
-
-def _page_group(block: docblocks.Block):
-    return pytest.param(
-        block,
-        marks=pytest.mark.xdist_group(f"page-{block.fence.path.name}"),
-        id=block.fence.location,
-    )
 
 
 def test_docs_have_runnable_blocks():
     assert len([b for b in ALL_BLOCKS if b.fence.runnable]) >= 20
 
 
-@pytest.mark.parametrize("block", [_page_group(b) for b in ALL_BLOCKS])
+@pytest.mark.parametrize("block", ALL_BLOCKS, ids=lambda b: b.fence.location)
 def test_block_prints_what_the_page_shows_on_plain_kernels(block, page_runs):
     result = page_runs(block.fence.path)[block.fence.location]
     assert result.returncode == 0, result.stderr

@@ -255,6 +255,8 @@ import contextlib, io, json, subprocess, sys, traceback
 def global_state():
     # what a block could change for every block after it (a reader pasting the next block
     # into the same interpreter would get other output): PyTorch's and NumPy's settings
+    if not uses_torch:  # a page without PyTorch: nothing to import, nothing to watch
+        return {}
     import numpy, torch
     return {
         "default dtype": torch.get_default_dtype(),
@@ -266,10 +268,11 @@ def global_state():
         "numpy print options": numpy.get_printoptions(),
     }
 
+uses_torch, todo = json.load(sys.stdin)
 namespace = {"__name__": "__main__", "__builtins__": __builtins__}
 before = global_state()
 results = []
-for kind, code, location in json.load(sys.stdin):
+for kind, code, location in todo:
     if kind == "shell":
         proc = subprocess.run(["bash", "-c", code], capture_output=True, text=True)
         results.append((proc.stdout, proc.stderr, proc.returncode))
@@ -327,7 +330,9 @@ def run_page(
     with tempfile.TemporaryDirectory() as tmp:
         proc = subprocess.run(
             [sys.executable, "-c", _PAGE_RUNNER],
-            input=json.dumps(todo),
+            input=json.dumps(
+                [any(re.search(r"\b(torch|nnbasics)\b", c) for _, c, _ in todo), todo]
+            ),
             cwd=tmp,
             env=env,
             capture_output=True,
