@@ -97,13 +97,58 @@ def _start_site_build(base: Path) -> None:
     )
 
 
-@pytest.hookimpl(tryfirst=True)
+# the kernels a reader's CPU may have when it has neither AVX2 nor AVX-512: each docs block runs
+# once under them (tests/test_docs.py) and once under this machine's (pytest-codeblocks)
+OTHER_CAPABILITY = "default"
+
+
+def start_page_runs(base: Path, pages: list[Path] | None = None) -> Path:
+    """Start, once per test run and in the background, the run of the blocks of ``pages``
+    (default: every page) under ``OTHER_CAPABILITY`` (``tools/docblocks.py --save-runs``); the
+    folder its results go to."""
+    folder, lock = shared(base, "page-runs")
+    with lock:
+        if folder.exists():
+            return folder
+        folder.mkdir()
+    command = " ".join(
+        shlex.quote(str(word))
+        for word in [
+            sys.executable,
+            ROOT / "tools" / "docblocks.py",
+            "--save-runs",
+            folder,
+            "--capability",
+            OTHER_CAPABILITY,
+            *(pages or []),
+        ]
+    )
+    log, status = shlex.quote(str(folder / "log")), shlex.quote(str(folder / "status"))
+    command += f" > {log} 2>&1; echo $? > {status}"
+    subprocess.Popen(["bash", "-c", command], cwd=ROOT, start_new_session=True)
+    return folder
+
+
+@pytest.hookimpl(trylast=True)  # after -k and -m have deselected what will not run
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The tests of the built site go last, and its build starts now, in the background."""
-    needs_site = [item for item in items if "built_site" in getattr(item, "fixturenames", ())]
-    if needs_site:
-        items[:] = [item for item in items if item not in needs_site] + needs_site
-        _start_site_build(config._tmp_path_factory.getbasetemp())  # type: ignore[attr-defined]
+    """The work that can run in the background starts now: the plain-kernel page runs and the
+    site build. The tests that wait for them go last (page runs, then the site), so that the
+    workers run everything else meanwhile."""
+
+    def uses(item: pytest.Item, fixture: str) -> bool:
+        return fixture in getattr(item, "fixturenames", ())
+
+    base = config._tmp_path_factory.getbasetemp()  # type: ignore[attr-defined]
+    pages = {
+        item.callspec.params["block"].fence.path
+        for item in items
+        if uses(item, "page_runs") and hasattr(item, "callspec") and "block" in item.callspec.params
+    }
+    if pages:
+        start_page_runs(base, sorted(pages))
+    if any(uses(item, "built_site") for item in items):
+        _start_site_build(base)
+    items.sort(key=lambda item: (uses(item, "built_site"), uses(item, "page_runs")))
 
 
 @pytest.fixture(scope="session")

@@ -18,31 +18,31 @@ from __future__ import annotations
 import json
 import re
 import textwrap
+import time
 from pathlib import Path
 
 import docblocks
 import pytest
-from conftest import shared
+from conftest import OTHER_CAPABILITY, start_page_runs
 
 ALL_BLOCKS = [b for path in docblocks.markdown_files() for b in docblocks.blocks(path)]
-# the kernels a reader's CPU may have when it has neither AVX2 nor AVX-512
-OTHER_CAPABILITY = "default"
 
 
 @pytest.fixture(scope="session")
 def page_runs(tmp_path_factory: pytest.TempPathFactory):
-    """The results of each page's top-to-bottom run, computed once per test run when first
-    asked for: the first pytest-xdist worker to need a page runs it, the others read its
-    results."""
+    """The results of each page's top-to-bottom run under ``OTHER_CAPABILITY``: one run per
+    test run, started in the background at collection (tests/conftest.py); a test waits for
+    its page's results."""
+    folder = start_page_runs(tmp_path_factory.getbasetemp())
 
     def results(path: Path) -> dict[str, docblocks.Result]:
-        stored, lock = shared(tmp_path_factory.getbasetemp(), f"page-run-{path.name}.json")
-        with lock:
-            if not stored.exists():
-                blocks = docblocks.blocks(path)
-                runs = docblocks.run_page(blocks, threads=1, capability=OTHER_CAPABILITY)
-                found = {b.fence.location: vars(r) for b, r in zip(blocks, runs, strict=True)}
-                stored.write_text(json.dumps(found), encoding="utf-8")
+        stored = folder / f"{path.name}.json"
+        deadline = time.monotonic() + 1800
+        while not stored.exists():
+            assert time.monotonic() < deadline, f"{path.name} was not run in 30 minutes"
+            if (folder / "status").exists():  # the runs ended without this page
+                pytest.fail(f"{path.name} was not run:\n{(folder / 'log').read_text()}")
+            time.sleep(0.3)
         found = json.loads(stored.read_text(encoding="utf-8"))
         return {location: docblocks.Result(**r) for location, r in found.items()}
 

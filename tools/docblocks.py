@@ -495,6 +495,21 @@ def format_blocks(paths: list[Path]) -> int:
     return 0
 
 
+def save_page_runs(paths: list[Path], folder: Path, capability: str | None) -> int:
+    """Run each page (:func:`run_page`, one PyTorch thread) and write its results to
+    ``folder/<page file name>.json`` as soon as it is done: the test session started this in
+    the background and reads each page's file when a test asks for it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in paths:
+        page_blocks = blocks(path)
+        results = run_page(page_blocks, threads=1, capability=capability)
+        found = {b.fence.location: vars(r) for b, r in zip(page_blocks, results, strict=True)}
+        partial = folder / f"{path.name}.json.tmp"
+        partial.write_text(json.dumps(found), encoding="utf-8")
+        partial.replace(folder / f"{path.name}.json")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     mode = parser.add_mutually_exclusive_group(required=True)
@@ -502,6 +517,10 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument("--check", action="store_true", help="fail on a stale expected output")
     mode.add_argument("--lint", action="store_true", help="ruff check + format check")
     mode.add_argument("--format", action="store_true", help="ruff format the blocks")
+    mode.add_argument(
+        "--save-runs", type=Path, metavar="FOLDER", help="run each page, results to FOLDER"
+    )
+    parser.add_argument("--capability", help="ATEN_CPU_CAPABILITY for --save-runs")
     parser.add_argument("files", nargs="*", type=Path, help="Markdown files (default: docs/)")
     args = parser.parse_args(argv)
     paths = [p.resolve() for p in args.files] or markdown_files()
@@ -515,6 +534,8 @@ def main(argv: list[str] | None = None) -> int:
         return check(paths)
     if args.format:
         return format_blocks(paths)
+    if args.save_runs:
+        return save_page_runs(paths, args.save_runs, args.capability)
     status, report = lint(paths)
     print(report, end="")
     return status
