@@ -12,11 +12,12 @@ import pytest
 from filelock import FileLock
 
 ROOT = Path(__file__).resolve().parent.parent
-if os.environ.get("PYTEST_XDIST_WORKER"):
-    # one PyTorch (OpenMP) thread per pytest-xdist worker, in this process and the ones it
-    # starts: with a worker per core, more threads only spin against each other
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    os.environ.setdefault("MKL_NUM_THREADS", "1")
+# One PyTorch (OpenMP) thread per process, here and in every process the tests start: a test run
+# runs several PyTorch processes at once (the pytest-xdist workers, the site build and the page
+# runs in the background), and with more threads than cores they spin against each other (on
+# this 2-core machine a 5-second page took minutes). The outputs must not depend on it.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
 # tools/: the docs block inventory/runner/updater and the browser helpers the tests share
 sys.path.insert(0, str(ROOT / "tools"))
 
