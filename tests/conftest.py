@@ -52,16 +52,19 @@ def one_page_config(name: str) -> Path:
     return path
 
 
+def _build_command(dest: Path, config: Path | None, tool: str) -> list[str]:
+    config = config or (one_page_config(ONE_PAGE) if ONE_PAGE else ROOT / "mkdocs.yml")
+    return [sys.executable, "-m", tool, "build", "--strict", "-d", str(dest), "-f", str(config)]
+
+
 def build_site(
     dest: Path, config: Path | None = None, *, tool: str = "mkdocs"
 ) -> subprocess.CompletedProcess[str]:
     """``mkdocs build --strict`` (or ``properdocs``, its fork) into ``dest``."""
-    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
-    config = config or (one_page_config(ONE_PAGE) if ONE_PAGE else ROOT / "mkdocs.yml")
     return subprocess.run(
-        [sys.executable, "-m", tool, "build", "--strict", "-d", str(dest), "-f", str(config)],
+        _build_command(dest, config, tool),
         cwd=ROOT,
-        env=env,
+        env=dict(os.environ, NO_MKDOCS_2_WARNING="1"),
         capture_output=True,
         text=True,
         timeout=600,
@@ -75,6 +78,15 @@ def shared(base: Path, name: str) -> tuple[Path, FileLock]:
     return base / name, FileLock(str(base / f"{name}.lock"))
 
 
+def _in_background(command: list[str | Path], log: Path, status: Path) -> None:
+    """Start ``command`` without waiting: its output goes to ``log``, its exit status to
+    ``status`` when it ends."""
+    line = " ".join(shlex.quote(str(word)) for word in command)
+    line += f" > {shlex.quote(str(log))} 2>&1; echo $? > {shlex.quote(str(status))}"
+    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
+    subprocess.Popen(["bash", "-c", line], cwd=ROOT, env=env, start_new_session=True)
+
+
 def _start_site_build(base: Path) -> None:
     """Start the session's site build in the background, once per run (the first worker to
     collect starts it); ``built_site`` waits for it. The tests that need the site run last
@@ -84,18 +96,8 @@ def _start_site_build(base: Path) -> None:
         if dest.with_suffix(".started").exists():
             return
         dest.with_suffix(".started").touch()
-    config = one_page_config(ONE_PAGE) if ONE_PAGE else ROOT / "mkdocs.yml"
-    command = (
-        f"{shlex.quote(sys.executable)} -m mkdocs build --strict -d {shlex.quote(str(dest))} "
-        f"-f {shlex.quote(str(config))} > {shlex.quote(str(dest.with_suffix('.log')))} 2>&1; "
-        f"echo $? > {shlex.quote(str(dest.with_suffix('.status')))}"
-    )
-    subprocess.Popen(
-        ["bash", "-c", command],
-        cwd=ROOT,
-        env=dict(os.environ, NO_MKDOCS_2_WARNING="1"),
-        start_new_session=True,
-    )
+    command = _build_command(dest, None, "mkdocs")
+    _in_background(command, dest.with_suffix(".log"), dest.with_suffix(".status"))
 
 
 # the kernels a reader's CPU may have when it has neither AVX2 nor AVX-512: each docs block runs
@@ -112,21 +114,9 @@ def start_page_runs(base: Path, pages: list[Path] | None = None) -> Path:
         if folder.exists():
             return folder
         folder.mkdir()
-    command = " ".join(
-        shlex.quote(str(word))
-        for word in [
-            sys.executable,
-            ROOT / "tools" / "docblocks.py",
-            "--save-runs",
-            folder,
-            "--capability",
-            OTHER_CAPABILITY,
-            *(pages or []),
-        ]
-    )
-    log, status = shlex.quote(str(folder / "log")), shlex.quote(str(folder / "status"))
-    command += f" > {log} 2>&1; echo $? > {status}"
-    subprocess.Popen(["bash", "-c", command], cwd=ROOT, start_new_session=True)
+    script = ROOT / "tools" / "docblocks.py"
+    command = [sys.executable, script, "--save-runs", folder, "--capability", OTHER_CAPABILITY]
+    _in_background([*command, *(pages or [])], folder / "log", folder / "status")
     return folder
 
 
