@@ -3,7 +3,7 @@
 * ``notebooks/<page>.ipynb``: the page's runnable ```` ```python ```` blocks, in order, each
   under the heading it sits in; every page gets a "下载 Notebook" link to it. The test of
   the docs blocks (``tests/test_docs.py``) runs each page's blocks top to bottom in one
-  namespace, which is this notebook's run.
+  namespace: these cells, in this order (with the page's shell blocks between them).
 * ``training-notebook.ipynb``: the same for the 完整训练示例 page plus its loss curve,
   executed here during the build (nbclient, every cell time-limited) and rendered with its
   outputs by mkdocs-jupyter. The executed notebook is cached (``tools/sitecache.py``) by a
