@@ -25,8 +25,8 @@ def test_sections_are_the_article_in_order():
         "前向传播与反向传播",
         "梯度下降优化器",
         "损失函数",
-        "Batch Normalization",
-        "Dropout",
+        "批量规范化",
+        "暂退法（Dropout）",
         "完整训练示例",
     ]
     assert pages.pages()[0].url == "" and pages.pages()[0].path.name == "index.md"
