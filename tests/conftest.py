@@ -40,7 +40,7 @@ def one_page_config(name: str) -> Path:
     config = {
         "INHERIT": "mkdocs.yml",
         "nav": [{"首页": "index.md"}, {name: f"{name}.md"}],
-        "exclude_docs": "\n".join(["_plugins/", *others]),
+        "exclude_docs": "\n".join(["_plugins/", "_data/", *others]),
         "validation": {
             "nav": {"omitted_files": "info", "not_found": "info"},
             "links": {"not_found": "info", "anchors": "info", "unrecognized_links": "info"},

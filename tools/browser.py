@@ -212,16 +212,27 @@ def horizontal_overflow(page) -> int:
 
 def search(page, base: str, query: str) -> list[str]:
     """Type ``query`` into the site's search box as a reader would; the result pages' URLs
-    (query string and fragment removed), best first."""
-    page.goto(base, wait_until="load")
+    (query string and fragment removed), best first. A page that is already at ``base`` with
+    the search loaded is reused: the box is emptied first, so the results are the new query's."""
     meta = ".md-search-result__meta"
     box = page.locator("input.md-search__input")
-    box.click()  # focusing loads the vocabulary of javascripts/search-segment.js
-    page.wait_for_function(
-        f"() => !document.querySelector('{meta}').textContent.includes('初始化')",
-        timeout=TIMEOUT_MS,
-    )
-    page.wait_for_load_state("networkidle", timeout=TIMEOUT_MS)
+    if page.url.split("?")[0] != base:
+        page.goto(base, wait_until="load")
+        box.click()  # focusing loads the vocabulary of javascripts/search-segment.js
+        page.wait_for_function(
+            f"() => !document.querySelector('{meta}').textContent.includes('初始化')",
+            timeout=TIMEOUT_MS,
+        )
+        page.wait_for_load_state("networkidle", timeout=TIMEOUT_MS)
+    else:
+        box.click()
+        box.fill("")
+        box.press("End")
+        # Material's "type to start searching": the previous results are gone
+        page.wait_for_function(
+            f"() => /键入/.test(document.querySelector('{meta}').textContent)",
+            timeout=TIMEOUT_MS,
+        )
     box.fill(query)
     box.press("End")  # Material searches on key events
     page.wait_for_function(

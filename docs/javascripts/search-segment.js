@@ -7,12 +7,22 @@
  * script reads the words of the site's own search index (same origin, no network beyond
  * the site) and, while typing, splits each run of Chinese characters of the query into the
  * longest words of that vocabulary (forward maximum matching), separated by spaces.
+ *
+ * The site's glossary (search/glossary.json, written by docs/_plugins/glossary.py) adds its
+ * terms to the vocabulary and maps the other names of a term to the one the pages use
+ * (批量归一化 → 批量规范化): the index only has the preferred term.
  */
 (function () {
   "use strict";
   var HAN = /[\u3400-\u9fff\uf900-\ufaff]+/g;
   var vocabulary = null;
+  var synonyms = {};
   var longest = 1;
+
+  function addWord(word) {
+    vocabulary.add(word);
+    longest = Math.max(longest, Math.min(word.length, 8));
+  }
 
   function load() {
     if (vocabulary) return;
@@ -23,14 +33,20 @@
       .then(function (index) {
         index.docs.forEach(function (doc) {
           (doc.title + "\u200b" + doc.text).split(/[\s\u200b]+/).forEach(function (word) {
-            if (/^[\u3400-\u9fff\uf900-\ufaff]{2,}$/.test(word)) {
-              vocabulary.add(word);
-              longest = Math.max(longest, Math.min(word.length, 8));
-            }
+            if (/^[\u3400-\u9fff\uf900-\ufaff]{2,}$/.test(word)) addWord(word);
           });
         });
       })
       .catch(function () { /* without the vocabulary, queries are left as typed */ });
+    fetch(new URL("search/glossary.json", scope))
+      .then(function (r) { return r.json(); })
+      .then(function (glossary) {
+        glossary.words.forEach(function (word) {
+          if (/^[\u3400-\u9fff\uf900-\ufaff]{2,}$/.test(word)) addWord(word);
+        });
+        synonyms = glossary.synonyms;
+      })
+      .catch(function () { /* without the glossary, synonyms are searched as typed */ });
   }
 
   function segmentRun(run) {
@@ -38,7 +54,8 @@
     for (var i = 0; i < run.length; ) {
       var size = Math.min(longest, run.length - i);
       while (size > 1 && !vocabulary.has(run.substr(i, size))) size--;
-      words.push(run.substr(i, size));
+      var word = run.substr(i, size);
+      words.push(Object.prototype.hasOwnProperty.call(synonyms, word) ? synonyms[word] : word);
       i += size;
     }
     return words.join(" ");
