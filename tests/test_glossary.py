@@ -33,15 +33,14 @@ def test_pages_use_the_preferred_terms(page):
     found = glossary.variants_in(page.path.read_text(encoding="utf-8"))
     where = [f"docs/{page.src}:{line}: {variant} → {term}" for line, variant, term in found]
     assert where == []
-    # README.md is read first by many: same rule
-    if page.src == "index.md":
-        readme = glossary.variants_in((ROOT / "README.md").read_text(encoding="utf-8"))
-        assert readme == []
 
 
 def test_a_non_preferred_term_is_flagged_with_its_line():
     text = "---\ndescription: 批量归一化\n---\n\n# 页\n\n训练时用批量归一化。\n反向传播不是变体。\n"
     assert glossary.variants_in(text) == [(7, "批量归一化", "批量规范化")]
+    # a quotation of the article is the article's wording; the same words unquoted are not
+    quoted = "原文的注释是 `# 训练/推理模式切换`，本站称为评估模式。\n推理模式下……\n"
+    assert glossary.variants_in(quoted) == [(2, "推理模式", "评估模式")]
 
 
 def test_a_bad_entry_names_the_file_and_line(tmp_path: Path):
@@ -73,5 +72,33 @@ def test_the_glossary_page_and_search_data_are_built(built_site: Path):
         for word in re.split(r"[\s\u200b]+", doc["title"] + " " + doc["text"])
     }
     # jieba kept the compound terms whole (without the glossary it splits 标签平滑 in two)
-    for term in ("梯度消失", "梯度爆炸", "标签平滑", "死神经元", "权重衰减"):
+    for term in ("梯度消失", "梯度爆炸", "标签平滑", "死神经元", "权重衰减", "过拟合"):
         assert term in words, term
+
+
+def _glossary_hook():
+    import importlib.util
+
+    path = ROOT / "docs" / "_plugins" / "glossary.py"
+    spec = importlib.util.spec_from_file_location("glossary_hook", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_built_search_worker_lets_a_word_end_a_query(built_site: Path):
+    hook = _glossary_hook()
+    (worker,) = (built_site / "assets" / "javascripts" / "workers").glob("search.*.min.js")
+    code = worker.read_text(encoding="utf-8")
+    assert hook.WORKER_FIXED in code and hook.WORKER_LOOP not in code
+
+
+def test_a_changed_search_worker_fails_the_build_clearly(tmp_path: Path):
+    from mkdocs.exceptions import PluginError
+
+    hook = _glossary_hook()
+    workers = tmp_path / "assets" / "javascripts" / "workers"
+    workers.mkdir(parents=True)
+    (workers / "search.123.min.js").write_text("function fe(t,e){/* rewritten */}", "utf-8")
+    with pytest.raises(PluginError, match=r"search\.123\.min\.js: Material's query segmentation"):
+        hook.fix_search_worker(tmp_path)

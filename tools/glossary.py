@@ -58,7 +58,7 @@ def terms(path: Path = DATA) -> tuple[Term, ...]:
     Chinese name (preferred or variant) given twice. A problem raises ``ValueError`` naming
     the file and line."""
     where = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
-    entries = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)  # noqa: S506
+    entries = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
     if not isinstance(entries, list):
         raise ValueError(f"{where}: expected a list of terms")
     found: list[Term] = []
@@ -110,9 +110,9 @@ _FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.S)
 
 def variants_in(markdown: str) -> list[tuple[int, str, str]]:
     """``(line, variant, preferred)`` for each non-preferred term in ``markdown``, in the prose
-    and in the code alike (a reader reads both comments and printed labels); the front matter
-    is skipped. An occurrence inside a longer preferred term is not one (no variant is inside
-    a preferred term today, but 反向传播 must never flag 反向 alone, say)."""
+    and in the code alike (a reader reads both comments and printed labels). Skipped: the front
+    matter, quotations of the article (“…” or `…` on a line that says 原文), and an occurrence
+    inside a longer preferred term (none today, but 反向传播 must never flag 反向 alone)."""
     body = _FRONT_MATTER.sub(lambda m: "\n" * m.group(0).count("\n"), markdown, count=1)
     preferred_terms = [term.zh for term in terms()]
     found = []
@@ -128,9 +128,19 @@ def variants_in(markdown: str) -> list[tuple[int, str, str]]:
                     for longer in preferred_terms
                     if longer != variant
                 )
-                if not inside:
+                if not inside and not _quotes_the_article(line, match.start()):
                     found.append((number, variant, term))
     return found
+
+
+_QUOTED = re.compile(r"“[^”]*”|`[^`]*`")
+
+
+def _quotes_the_article(line: str, position: int) -> bool:
+    """Whether ``position`` lies in a quotation (“…” or `…`) on a line that says it quotes the
+    article (原文): the site carries the whole article, and says where it words things
+    differently."""
+    return "原文" in line and any(m.start() < position < m.end() for m in _QUOTED.finditer(line))
 
 
 def table() -> str:
