@@ -4,12 +4,25 @@ Every function has the signature, defaults and semantics of its PyTorch namesake
 built only from elementary tensor operations (arithmetic, ``exp``, ``log``, ``log1p``,
 ``expm1``, ``erf``, ``sqrt``, ``where``, ``amax``, ``sum``, ``gather`` ...): none calls the
 function it re-implements, nor its ``torch.nn.functional`` / ``torch.special`` twin.
-Gradients come from autograd through those operations, so values *and* gradients can be
-checked against PyTorch: ``nnbasics.testing.OPS`` registers each one with its PyTorch
-reference and sample inputs, and ``tests/test_ops.py`` compares them in float64 and float32.
 
-Each activation also has its derivative (``relu_grad``, ``sigmoid_grad`` ...), used on the
-backpropagation page.
+Gradients come from two places:
+
+- The activations ``relu``, ``leaky_relu``, ``sigmoid``, ``tanh``, ``gelu`` and ``prelu``
+  have hand-written backward passes: ``torch.autograd.Function`` subclasses (``_Pointwise``,
+  ``_PReLU``) whose ``backward`` multiplies the incoming gradient by the derivative
+  (``relu_grad``, ``leaky_relu_grad``, ``sigmoid_grad``, ``tanh_grad``, ``gelu_grad``,
+  ``prelu_grad``; for PReLU's slope, ``min(x, 0)``). These derivatives are public
+  functions too, used on the activations and backpropagation pages; the backward is made
+  of tensor operations, so autograd differentiates it again for second derivatives.
+- Every other function (``softmax``, ``log_softmax``, the losses, the normalisations,
+  ``dropout``) has no backward of its own: autograd differentiates its elementary
+  operations.
+
+Either way values *and* gradients can be checked against PyTorch: ``nnbasics.testing.OPS``
+registers each function with its PyTorch reference and sample inputs, and
+``tests/test_ops.py`` compares them in float64 and float32 (``ctc_loss`` after a
+``log_softmax``, since PyTorch's own gradient with respect to ``log_probs`` is defined
+differently; see its docstring).
 """
 
 from __future__ import annotations
@@ -222,7 +235,8 @@ def prelu_grad(input: Tensor, weight: Tensor) -> Tensor:
 
 # --8<-- [start:sigmoid]
 def _sigmoid(x: Tensor) -> Tensor:
-    # for x < -88 (float32) e^{-x} overflows to inf and 1 / (1 + inf) = 0: the right limit
+    # for x < -88.72 in float32 (ln of its largest finite value, 3.4e38) e^{-x} overflows to
+    # inf and 1 / (1 + inf) = 0: the right limit
     return torch.neg(x).exp_().add_(1).reciprocal_()  # in place: one new tensor
 
 

@@ -134,11 +134,11 @@ class Adam(_ParameterwiseOptimizer):
 
     For each parameter θ with gradient g (negated when ``maximize``), at step t::
 
-        g ← g + λ θ                                   (weight_decay λ; AdamW: θ ← θ (1 - ηλ))
+        g ← g + λ θ                     (weight_decay λ; AdamW instead: θ ← θ (1 - ηλ))
         m ← β1 m + (1 - β1) g
         v ← β2 v + (1 - β2) g²
-        m̂ = m / (1 - β1^t),  v̂ = v / (1 - β2^t)        (bias correction)
-        v̂_max ← max(v̂_max, v)  and use it for v if amsgrad
+        v_max ← max(v_max, v), then v_max in place of v below       (amsgrad only)
+        m̂ = m / (1 - β1^t),  v̂ = v / (1 - β2^t)                     (bias correction)
         θ ← θ - η m̂ / (√v̂ + ε)
     """
 
@@ -235,7 +235,8 @@ class CosineAnnealingLR(LRScheduler):
 
     ``η_t = η_min + (η_0 - η_min) (1 + cos(π t / T_max)) / 2``
 
-    (past ``T_max`` the cosine continues, rising again, as PyTorch's does).
+    (past ``T_max`` the cosine continues, as PyTorch's does: the rate rises again and is
+    back at ``η_0`` at ``t = 2 T_max``).
     """
 
     def __init__(
