@@ -774,8 +774,11 @@ def _channel_shape(input: Tensor) -> list[int]:
     return [1, input.shape[1]] + [1] * (input.ndim - 2)
 
 
-def _check_batch_norm_args(input: Tensor, training: bool) -> None:
+def _check_batch_norm_args(input: Tensor, training: bool, momentum: object = 0.1) -> None:
     """batch_norm's argument checks, kept apart so that its snippet shows the computation."""
+    if isinstance(momentum, bool) or not isinstance(momentum, (int, float)):
+        # None means a cumulative average in nn.BatchNorm*, which passes the factor it computes
+        raise TypeError(f"batch_norm: momentum must be a float, got {momentum!r}")
     if input.ndim < 2:
         raise ValueError(
             f"batch_norm: expected input (N, C, ...) of at least 2 dimensions, "
@@ -796,7 +799,7 @@ def batch_norm(
     weight: Tensor | None = None,
     bias: Tensor | None = None,
     training: bool = False,
-    momentum: float | None = 0.1,
+    momentum: float = 0.1,
     eps: float = 1e-5,
 ) -> Tensor:
     r"""Batch normalisation over every dimension but the channels (dim 1).
@@ -807,7 +810,7 @@ def batch_norm(
     ``n/(n-1)``). Evaluation: normalise with the running statistics.
     Then the affine step ``γ x̂ + β``.
     """
-    _check_batch_norm_args(input, training)
+    _check_batch_norm_args(input, training, momentum)
     dims = [0, *list(range(2, input.ndim))]
     shape = _channel_shape(input)
     if training or running_mean is None or running_var is None:  # use the batch's statistics
@@ -816,9 +819,8 @@ def batch_norm(
         if training and running_mean is not None and running_var is not None:
             n = input.numel() // input.shape[1]  # values per channel, > 1 (checked)
             with torch.no_grad():
-                m = 0.1 if momentum is None else momentum
-                running_mean.mul_(1 - m).add_(mean.detach() * m)
-                running_var.mul_(1 - m).add_(var.detach() * (n / (n - 1)) * m)
+                running_mean.mul_(1 - momentum).add_(mean.detach() * momentum)
+                running_var.mul_(1 - momentum).add_(var.detach() * (n / (n - 1)) * momentum)
     else:
         mean, var = running_mean, running_var
     out = (input - mean.reshape(shape)) / torch.sqrt(var.reshape(shape) + eps)

@@ -1,7 +1,9 @@
 """From-scratch optimizers and the cosine schedule, as subclasses of PyTorch's bases.
 
-They take the same arguments as ``torch.optim.SGD`` / ``Adam`` / ``AdamW`` and
-``torch.optim.lr_scheduler.CosineAnnealingLR``, support param groups and ``state_dict``
+They take the arguments of ``torch.optim.SGD`` / ``Adam`` / ``AdamW`` and
+``torch.optim.lr_scheduler.CosineAnnealingLR`` with the same defaults (not the implementation
+switches ``foreach``, ``fused``, ``capturable``, ``differentiable``, nor Adam's
+``decoupled_weight_decay``), support param groups and ``state_dict``
 round trips, and follow the same trajectories (tests compare >= 20 steps for every option
 combination against PyTorch's single-tensor ``foreach=False`` implementation).
 """

@@ -269,7 +269,7 @@ def optimizer_paths(steps: int = 60) -> Figure:
 
     runs: dict[str, Callable[[torch.Tensor], torch.optim.Optimizer]] = {
         "SGD (lr=0.9)": lambda p: optim.SGD([p], lr=0.9),
-        "SGD + 动量 (lr=0.3, μ=0.9)": lambda p: optim.SGD([p], lr=0.3, momentum=0.9),
+        "SGD + 动量（lr=0.3，μ=0.9）": lambda p: optim.SGD([p], lr=0.3, momentum=0.9),
         "Adam (lr=0.5)": lambda p: optim.Adam([p], lr=0.5),
         "AdamW (lr=0.5, λ=0.1)": lambda p: optim.AdamW([p], lr=0.5, weight_decay=0.1),
     }
@@ -318,7 +318,7 @@ def cosine_schedule(epochs: int = 100, lr: float = 0.1, eta_min: float = 0.001) 
     ax.plot(range(epochs + 1), lrs)
     ax.set(
         title=f"余弦退火：T_max={epochs}，η_max={lr}，η_min={eta_min}",
-        xlabel="epoch",
+        xlabel="轮（epoch）",
         ylabel="学习率",
     )
     return fig
@@ -418,7 +418,7 @@ def dropout_gap(epochs: int = 300, seed: int = 0) -> Figure:
         ax.plot(val, color=color, label=f"p={p}：验证集（最低 {min(val):.3f}）")
     ax.set(
         title="训练集与验证集损失之差：有无 Dropout",
-        xlabel="epoch",
+        xlabel="轮（epoch）",
         ylabel="交叉熵损失",
         ylim=(0, None),
     )
@@ -452,7 +452,9 @@ def training_loss_curve(epochs: int = 50) -> Figure:
     ax.axhline(
         math.log(5), color="k", linestyle="--", linewidth=1, label="ln 5：5 类随机猜测的损失"
     )
-    ax.set(title="完整训练示例：训练损失下降，验证损失上升", xlabel="epoch", ylabel="交叉熵损失")
+    ax.set(
+        title="完整训练示例：训练损失下降，验证损失上升", xlabel="轮（epoch）", ylabel="交叉熵损失"
+    )
     ax.legend(fontsize=8)
     return fig
 

@@ -170,3 +170,13 @@ def test_functions_never_call_what_they_reimplement():
                 "erfc",
             }, f"torch.{node.attr}"
     assert "import torch.nn.functional" not in source
+
+
+def test_batch_norm_refuses_a_momentum_that_is_not_a_number():
+    """nn.BatchNorm's momentum=None (a cumulative average) is not a factor: torch's
+    F.batch_norm refuses it too (TypeError), rather than silently using 0.1."""
+    x = torch.randn(4, 3)
+    with pytest.raises(TypeError, match=r"batch_norm: momentum must be a float, got None"):
+        F.batch_norm(x, torch.zeros(3), torch.ones(3), training=True, momentum=None)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        TF.batch_norm(x, torch.zeros(3), torch.ones(3), training=True, momentum=None)
