@@ -47,12 +47,12 @@ test: system-deps $(VENV)/.test
 
 ## make page PAGE=losses: one page's tests while writing it: its blocks (pytest-codeblocks and
 ## the plain-kernel page run), a build of that page alone (with the home page) and its browser
-## and site checks
+## and site checks, its terms (tests/conftest.py keeps the tests of that page only)
 page: system-deps $(VENV)/.test
 	@test -n "$(PAGE)" || { echo "usage: make page PAGE=<name of a file in docs/, e.g. losses>"; exit 2; }
 	NNBASICS_PAGE=$(PAGE) PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest \
-		--codeblocks docs/$(PAGE).md tests/test_docs.py tests/test_site.py \
-		tests/test_deepened.py tests/test_browser.py -k "$(PAGE)" $(PYTEST_ARGS)
+		--codeblocks docs/$(PAGE).md tests/test_docs.py tests/test_site.py tests/test_glossary.py \
+		tests/test_deepened.py tests/test_browser.py $(PYTEST_ARGS)
 
 ## make test-package TORCH=torch==2.6.0: the package tests alone on another PyTorch, in a venv
 ## of their own (.venv-torch-2.6.0); the docs outputs are checked on the pinned one only

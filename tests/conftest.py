@@ -120,6 +120,21 @@ def start_page_runs(base: Path, pages: list[Path] | None = None) -> Path:
     return folder
 
 
+def _about_page(item: pytest.Item, name: str) -> bool:
+    """Whether ``item`` tests the page ``docs/<name>.md``: its blocks, or a test parametrized
+    by that page (its file, its URL, its built HTML file)."""
+    if item.nodeid.startswith(f"docs/{name}.md::"):
+        return True
+    callspec = getattr(item, "callspec", None)
+    if callspec is None:
+        return False
+    ident = callspec.id.removeprefix("chromium-")  # pytest-playwright's browser parameter
+    url = "" if name == "index" else f"{name}/"
+    return ident in {f"{name}.md", url, f"{url}index.html", name} or ident.startswith(
+        f"docs/{name}.md:"
+    )
+
+
 @pytest.hookimpl(trylast=True)  # after -k and -m have deselected what will not run
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The work that can run in the background starts now: the plain-kernel page runs and the
@@ -128,6 +143,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
     def uses(item: pytest.Item, fixture: str) -> bool:
         return fixture in getattr(item, "fixturenames", ())
+
+    if ONE_PAGE:  # `make page`: only the tests of that page
+        keep = [item for item in items if _about_page(item, ONE_PAGE)]
+        config.hook.pytest_deselected(items=[item for item in items if item not in keep])
+        items[:] = keep
 
     base = config._tmp_path_factory.getbasetemp()  # type: ignore[attr-defined]
     pages = {
