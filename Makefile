@@ -52,6 +52,7 @@ page: system-deps $(VENV)/.test
 	@test -n "$(PAGE)" || { echo "usage: make page PAGE=<name of a file in docs/, e.g. losses>"; exit 2; }
 	NNBASICS_PAGE=$(PAGE) PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest \
 		--codeblocks docs/$(PAGE).md tests/test_docs.py tests/test_site.py tests/test_glossary.py \
+		tests/test_prose_numbers.py \
 		tests/test_deepened.py tests/test_browser.py $(PYTEST_ARGS)
 
 ## make test-package TORCH=torch==2.6.0: the package tests alone on another PyTorch, in a venv
