@@ -43,12 +43,12 @@ def build_parser() -> argparse.ArgumentParser:
     train = sub.add_parser(
         "train",
         help="运行文章的完整训练示例",
-        description="在随机分类数据上运行文章的完整训练示例，每 10 个 epoch 打印一次平均损失。",
+        description="在随机分类数据上运行文章的完整训练示例，每 10 轮（epoch）打印一次平均损失。",
     )
     train.add_argument("--epochs", type=_positive_int, default=50, help="训练轮数（默认 50）")
     train.add_argument("--seed", type=int, default=0, help="随机种子（默认 0）")
     train.add_argument("--device", default="cpu", help="cpu、cuda、cuda:N 或 mps（默认 cpu）")
-    train.add_argument("--batch-size", type=_positive_int, default=64, help="批大小（默认 64）")
+    train.add_argument("--batch-size", type=_positive_int, default=64, help="批量大小（默认 64）")
     train.add_argument("--lr", type=_positive_float, default=1e-3, help="AdamW 学习率（默认 1e-3）")
     return parser
 
