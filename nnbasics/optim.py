@@ -19,7 +19,7 @@ from torch import Tensor
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
 
-__all__ = ["SGD", "Adam", "AdamW", "CosineAnnealingLR"]
+__all__ = ["SGD", "Adam", "AdamW", "CosineAnnealingLR", "RMSprop"]
 
 
 def _evaluate(closure: Callable[[], float] | None) -> float | None:
@@ -128,6 +128,83 @@ class SGD(_ParameterwiseOptimizer):
 
 
 # --8<-- [end:sgd]
+
+
+# --8<-- [start:rmsprop]
+class RMSprop(_ParameterwiseOptimizer):
+    r"""RMSprop, as ``torch.optim.RMSprop``: each parameter's step is divided by a running
+    root mean square of its gradients.
+
+    For each parameter θ with gradient g (negated when ``maximize``)::
+
+        g ← g + λ θ                                   (weight_decay λ)
+        v ← α v + (1 - α) g²                          (square_avg)
+        ḡ ← α ḡ + (1 - α) g,  r = √(v - ḡ²) + ε        (centered)
+        r = √v + ε                                    (otherwise)
+        b ← μ b + g / r,  θ ← θ - η b                 (momentum μ > 0)
+        θ ← θ - η g / r                               (otherwise)
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        momentum: float = 0.0,
+        centered: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        _check_lr(lr)
+        if not eps >= 0.0:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        _check_non_negative("momentum", momentum)
+        _check_non_negative("weight_decay", weight_decay)
+        if not alpha >= 0.0:
+            raise ValueError(f"Invalid alpha value: {alpha}")
+        defaults = {
+            "lr": lr,
+            "alpha": alpha,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "momentum": momentum,
+            "centered": centered,
+            "maximize": maximize,
+        }
+        super().__init__(params, defaults)
+
+    def _update(self, p: Tensor, g: Tensor, group: dict[str, Any]) -> None:
+        lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
+        state = self.state[p]
+        if not state:
+            state["step"] = torch.tensor(0.0)
+            state["square_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+            if group["momentum"] > 0:
+                state["momentum_buffer"] = torch.zeros_like(p)
+            if group["centered"]:
+                state["grad_avg"] = torch.zeros_like(p)
+        state["step"] += 1
+        if group["weight_decay"] != 0:
+            g = g + group["weight_decay"] * p
+        v = state["square_avg"]
+        v.mul_(alpha).addcmul_(g, g, value=1 - alpha)
+        if group["centered"]:
+            mean = state["grad_avg"]
+            mean.lerp_(g, 1 - alpha)
+            r = v.addcmul(mean, mean, value=-1).sqrt_().add_(eps)
+        else:
+            r = v.sqrt().add_(eps)
+        if group["momentum"] > 0:
+            buf = state["momentum_buffer"]
+            buf.mul_(group["momentum"]).addcdiv_(g, r)
+            p.add_(buf, alpha=-lr)
+        else:
+            p.addcdiv_(g, r, value=-lr)
+
+
+# --8<-- [end:rmsprop]
 
 
 # --8<-- [start:adam]

@@ -195,6 +195,8 @@ SEARCHES = {
     "梯度爆炸": "backprop/",
     "自动微分": "backprop/",
     "链式法则": "backprop/",
+    "权重初始化": "init/",
+    "Xavier": "init/",
     "感知机": "perceptron/",
     "感知器": "perceptron/",  # another translation: the search box says 感知机
     "XOR": "perceptron/",

@@ -159,6 +159,34 @@ def test_adam_and_adamw_trajectories_equal_torch(kw, ours_cls, torch_cls):
     assert state["state"][0].keys() == topt.state_dict()["state"][0].keys()
 
 
+RMSPROP_OPTIONS = [
+    dict(alpha=a, weight_decay=wd, momentum=m, centered=c, maximize=mx)
+    for a, wd, m, c, mx in itertools.product(
+        [0.99, 0.5], [0.0, 0.1], [0.0, 0.9], [False, True], [False, True]
+    )
+]
+
+
+@pytest.mark.parametrize("kw", RMSPROP_OPTIONS, ids=str)
+def test_rmsprop_trajectory_equals_torch(kw):
+    ours, opt = _trajectory(lambda p: optim.RMSprop(p, lr=0.01, eps=1e-6, **kw))
+    theirs, topt = _trajectory(
+        lambda p: torch.optim.RMSprop(p, lr=0.01, eps=1e-6, foreach=False, **kw)
+    )
+    torch.testing.assert_close(ours, theirs, rtol=1e-12, atol=1e-12)
+    assert opt.state_dict()["state"][0].keys() == topt.state_dict()["state"][0].keys()
+    assert opt.state_dict()["param_groups"][0].keys() <= topt.state_dict()["param_groups"][0].keys()
+
+
+def test_rmsprop_defaults_are_torchs():
+    import inspect
+
+    ours = inspect.signature(optim.RMSprop.__init__).parameters
+    theirs = inspect.signature(torch.optim.RMSprop.__init__).parameters
+    for name in ("lr", "alpha", "eps", "weight_decay", "momentum", "centered", "maximize"):
+        assert ours[name].default == theirs[name].default, name
+
+
 def test_optimizer_state_dict_round_trip_continues_identically():
     def run(split):
         torch.manual_seed(0)
@@ -189,6 +217,10 @@ def test_optimizer_state_dict_round_trip_continues_identically():
         (lambda p: optim.Adam(p, betas=(1.0, 0.9)), "index 0: 1.0"),
         (lambda p: optim.AdamW(p, betas=(0.9, -0.1)), "index 1: -0.1"),
         (lambda p: optim.AdamW(p, weight_decay=-0.01), "weight_decay value: -0.01"),
+        (lambda p: optim.RMSprop(p, alpha=-0.1), "alpha value: -0.1"),
+        (lambda p: optim.RMSprop(p, eps=-1.0), "epsilon value: -1.0"),
+        (lambda p: optim.RMSprop(p, momentum=-1.0), "momentum value: -1.0"),
+        (lambda p: optim.RMSprop(p, weight_decay=-1.0), "weight_decay value: -1.0"),
     ],
 )
 def test_optimizer_bad_arguments(make, match):
