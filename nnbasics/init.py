@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Literal
+from typing import Literal, get_args
 
 import torch
 from torch import Tensor
@@ -31,7 +31,8 @@ __all__ = [
     "xavier_uniform_",
 ]
 
-Nonlinearity = Literal[
+# the layers whose gain is 1, then the activations calculate_gain knows
+_Linear = Literal[
     "linear",
     "conv1d",
     "conv2d",
@@ -39,24 +40,12 @@ Nonlinearity = Literal[
     "conv_transpose1d",
     "conv_transpose2d",
     "conv_transpose3d",
-    "sigmoid",
-    "tanh",
-    "relu",
-    "leaky_relu",
-    "selu",
 ]
+Nonlinearity = Literal[_Linear, "sigmoid", "tanh", "relu", "leaky_relu", "selu"]
 FanMode = Literal["fan_in", "fan_out"]
 
-_LINEAR_FNS = (
-    "linear",
-    "conv1d",
-    "conv2d",
-    "conv3d",
-    "conv_transpose1d",
-    "conv_transpose2d",
-    "conv_transpose3d",
-)
-_NONLINEARITIES = (*_LINEAR_FNS, "sigmoid", "tanh", "relu", "leaky_relu", "selu")
+_LINEAR_FNS: tuple[str, ...] = get_args(_Linear)
+_NONLINEARITIES: tuple[str, ...] = get_args(Nonlinearity)
 _MODES = ["fan_in", "fan_out"]
 
 
@@ -188,17 +177,7 @@ def xavier_normal_(
 ) -> Tensor:
     r"""Glorot & Bengio (2010): fill ``tensor`` in place from ``N(0, std²)`` with
     ``std = gain · √(2 / (fan_in + fan_out))``, as ``torch.nn.init.xavier_normal_``.
-
-    Args:
-        tensor: the weight to fill, at least 2-D.
-        gain: scale factor, e.g. ``calculate_gain("tanh")``.
-        generator: the ``torch.Generator`` to draw from (default: the global one).
-
-    Returns:
-        ``tensor`` itself.
-
-    Raises:
-        ValueError: for a tensor with fewer than 2 dimensions.
+    Arguments, return value and errors are those of :func:`xavier_uniform_`.
     """
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
@@ -267,23 +246,8 @@ def kaiming_normal_(
     generator: torch.Generator | None = None,
 ) -> Tensor:
     r"""He et al. (2015): fill ``tensor`` in place from ``N(0, std²)`` with
-    ``std = gain / √fan``, as ``torch.nn.init.kaiming_normal_``.
-
-    Args:
-        tensor: the weight to fill, at least 2-D.
-        a: the negative slope of the LeakyReLU after the layer (used with
-            ``"leaky_relu"`` only).
-        mode: ``"fan_in"`` (default) or ``"fan_out"``, in any case.
-        nonlinearity: the activation's ``torch.nn.functional`` name.
-        generator: the ``torch.Generator`` to draw from (default: the global one).
-
-    Returns:
-        ``tensor`` itself; a tensor with a zero-length dimension is returned unchanged,
-        with a ``UserWarning``.
-
-    Raises:
-        ValueError: for a tensor with fewer than 2 dimensions, an invalid ``mode`` or
-            ``nonlinearity``, or a non-numeric ``a`` with ``"leaky_relu"``.
+    ``std = gain / √fan``, as ``torch.nn.init.kaiming_normal_``. Arguments, return value and
+    errors are those of :func:`kaiming_uniform_`.
     """
     if _is_zero_element(tensor):
         return tensor

@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import math
 import re
+import typing
 import warnings
 
 import pytest
@@ -14,20 +15,8 @@ import torch.nn.init as tinit
 
 from nnbasics import init
 
-NONLINEARITIES = [
-    "linear",
-    "conv1d",
-    "conv2d",
-    "conv3d",
-    "conv_transpose1d",
-    "conv_transpose2d",
-    "conv_transpose3d",
-    "sigmoid",
-    "tanh",
-    "relu",
-    "leaky_relu",
-    "selu",
-]
+# every name torch's calculate_gain accepts (the tests compare each with torch's answer)
+NONLINEARITIES = list(typing.get_args(init.Nonlinearity))
 SHAPES = [(3, 5), (64, 32), (8, 3, 3, 3), (4, 2, 5)]
 DTYPES = [torch.float32, torch.float64]
 FUNCTIONS = ["xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_"]
