@@ -130,8 +130,8 @@ def _about_page(item: pytest.Item, name: str) -> bool:
         return False
     ident = callspec.id.removeprefix("chromium-")  # pytest-playwright's browser parameter
     url = "" if name == "index" else f"{name}/"
-    return ident in {f"{name}.md", url, f"{url}index.html", name} or ident.startswith(
-        f"docs/{name}.md:"
+    return ident in {f"{name}.md", f"docs/{name}.md", url, f"{url}index.html", name} or (
+        ident.startswith(f"docs/{name}.md:")
     )
 
 
