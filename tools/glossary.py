@@ -115,9 +115,10 @@ def variants_in(markdown: str) -> list[tuple[int, str, str]]:
     inside a longer preferred term (none today, but 反向传播 must never flag 反向 alone)."""
     body = _FRONT_MATTER.sub(lambda m: "\n" * m.group(0).count("\n"), markdown, count=1)
     preferred_terms = [term.zh for term in terms()]
+    variants = synonyms()
     found = []
     for number, line in enumerate(body.splitlines(), start=1):
-        for variant, term in synonyms().items():
+        for variant, term in variants.items():
             for match in re.finditer(re.escape(variant), line):
                 inside = any(
                     variant in longer
