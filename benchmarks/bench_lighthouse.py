@@ -6,8 +6,9 @@ serves it (issue: ≥ 95 on every page).
 SITE_DIR is a built site (default: build one into a temporary folder with ``mkdocs build``).
 Lighthouse comes from npm (installed once into ``.cache/lighthouse``); Chromium is the one
 ``tools/browser.py`` finds. Pages run one at a time; the median run of each page is printed
-(score, total blocking time, largest contentful paint), then the pages under 95. Scores swing by
-10–25 points on a loaded machine: compare runs made on the same machine at the same time.
+(score, total blocking time, largest contentful paint, cumulative layout shift), then the pages
+under 95. Scores swing by 10–25 points on a loaded machine: compare runs made on the same machine
+at the same time.
 """
 
 from __future__ import annotations
@@ -85,6 +86,7 @@ def _run(binary: Path, url: str, out: Path) -> dict[str, float]:
         "score": round(report["categories"]["performance"]["score"] * 100),
         "tbt": audits["total-blocking-time"]["numericValue"],
         "lcp": audits["largest-contentful-paint"]["numericValue"],
+        "cls": audits["cumulative-layout-shift"]["numericValue"],
     }
 
 
@@ -123,13 +125,17 @@ def main() -> int:
                 out = Path(tmp) / f"{page or 'home'}-{run}.json"
                 results[page].append(_run(binary, base + (page + "/" if page else ""), out))
         server.shutdown()
-    print(f"{'page':<20} {'score':>5} {'TBT ms':>7} {'LCP s':>6}  (median of {args.runs})")
+    head = f"{'page':<20} {'score':>5} {'TBT ms':>7} {'LCP s':>6} {'CLS':>6}"
+    print(f"{head}  (median of {args.runs})")
     low = []
     for page, runs in results.items():
         median = statistics.median_low(sorted(r["score"] for r in runs))
         best = next(r for r in runs if r["score"] == median)
         name = page or "home"
-        print(f"{name:<20} {median:>5} {best['tbt']:>7.0f} {best['lcp'] / 1000:>6.1f}")
+        print(
+            f"{name:<20} {median:>5} {best['tbt']:>7.0f} {best['lcp'] / 1000:>6.1f}"
+            f" {best['cls']:>6.3f}"
+        )
         if median < TARGET:
             low.append(name)
     print(f"under {TARGET}: {', '.join(low) or 'none'}")

@@ -29,6 +29,7 @@ from browser import (
     find_chromium,
     horizontal_overflow,
     raw_math,
+    render_everything,
     search,
     serve,
     site_pages,
@@ -116,7 +117,17 @@ def test_page_list_matches_the_build(built_site: Path):
 def _copy_problems(page, name: str) -> list[str]:
     """The copy buttons whose click does not put exactly their block on the clipboard."""
     page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
+    # a block gets its button once it comes into view (the content.lazy feature)
+    blocks = page.locator("article pre > code")
+    for k in range(blocks.count()):
+        blocks.nth(k).scroll_into_view_if_needed(timeout=TIMEOUT_MS)
     buttons = page.locator("button[data-md-type=copy]")
+    if blocks.count():
+        page.wait_for_function(
+            "n => document.querySelectorAll('button[data-md-type=copy]').length >= n",
+            arg=blocks.count(),
+            timeout=TIMEOUT_MS,
+        )
     count = buttons.count()
     if name.startswith(("perceptron", "activations", "training/")) and count == 0:
         return [f"{name}: no copy button"]
@@ -156,6 +167,7 @@ def test_page_on_a_desktop(desktop, base_url: str, name: str):
     assert raw_math(page) == []
     assert broken_images(page) == []
     assert page.evaluate("document.documentElement.lang") == "zh"
+    render_everything(page)  # full-page screenshot, contrast: every part laid out
     _shot(page, name, "desktop")
     assert _serious_violations(page) == []  # before the copy check opens every <details>
     assert _copy_problems(page, name) == []
@@ -175,6 +187,7 @@ def test_light_dark_toggle_switches_the_palette(desktop, base_url: str):
 def test_phone_width_drawer_opens_and_nothing_overflows(phone, base_url: str, name: str):
     page, visit = _open(phone, base_url + name)
     assert visit.problems() == []
+    render_everything(page)
     assert horizontal_overflow(page) == 0, f"{name} is wider than 375 px"
     _shot(page, name, "phone")
     page.locator("label.md-header__button[for=__drawer]").click()

@@ -65,6 +65,18 @@ def test_html_lang_is_chinese(built_site: Path):
         assert '<html lang="zh"' in page.read_text(encoding="utf-8"), page
 
 
+def test_every_code_block_can_be_scrolled_with_the_keyboard(built_site: Path):
+    """Blocks are mounted by Material only once in view (content.lazy): each needs its tab stop
+    from the build (docs/_plugins/a11y.py), whatever markup its block has (a title, a language)."""
+    missing = []
+    for page in _pages(built_site):
+        doc = page.read_text(encoding="utf-8")
+        for m in re.finditer(r'<div class="highlight">(.{0,300}?)<code([^>]*)>', doc, re.S):
+            if 'tabindex="0"' not in m.group(2):
+                missing.append(f"{page.relative_to(built_site)}: {m.group(1)[:80]}")
+    assert missing == []
+
+
 _RESOURCE = re.compile(
     r"<(script|link|img|iframe|source|video|audio|embed|object|track)\b[^>]*?"
     r"\b(src|href|data|srcset|poster)=[\"']?([^\"' >]+)",
