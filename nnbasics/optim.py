@@ -1,17 +1,21 @@
-"""From-scratch optimizers and the cosine schedule, as subclasses of PyTorch's bases.
+"""From-scratch optimizers and learning-rate schedules, as subclasses of PyTorch's bases.
 
-They take the arguments of ``torch.optim.SGD`` / ``Adam`` / ``AdamW`` and
-``torch.optim.lr_scheduler.CosineAnnealingLR`` with the same defaults (not the implementation
+They take the arguments of ``torch.optim.SGD`` / ``RMSprop`` / ``Adam`` / ``AdamW`` and of
+``torch.optim.lr_scheduler.CosineAnnealingLR`` / ``LinearLR`` / ``SequentialLR`` with the same
+defaults (not the implementation
 switches ``foreach``, ``fused``, ``capturable``, ``differentiable``, nor Adam's
 ``decoupled_weight_decay``), support param groups and ``state_dict``
 round trips, and follow the same trajectories (tests compare >= 20 steps for every option
-combination against PyTorch's single-tensor ``foreach=False`` implementation).
+combination against PyTorch's single-tensor ``foreach=False`` implementation; the schedules'
+rates for every step). :func:`weight_decay_groups` builds the parameter groups that keep biases
+and normalization parameters out of weight decay.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, overload
 
 import torch
@@ -19,7 +23,16 @@ from torch import Tensor
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
 
-__all__ = ["SGD", "Adam", "AdamW", "CosineAnnealingLR", "RMSprop"]
+__all__ = [
+    "SGD",
+    "Adam",
+    "AdamW",
+    "CosineAnnealingLR",
+    "LinearLR",
+    "RMSprop",
+    "SequentialLR",
+    "weight_decay_groups",
+]
 
 
 def _evaluate(closure: Callable[[], float] | None) -> float | None:
@@ -338,3 +351,142 @@ class CosineAnnealingLR(LRScheduler):
 
 
 # --8<-- [end:cosine]
+
+
+# --8<-- [start:linear]
+class LinearLR(LRScheduler):
+    r"""Linear change of the rate, as ``torch.optim.lr_scheduler.LinearLR`` (used for warmup):
+
+    ``η_t = η_0 (s + (e - s) min(t, T) / T)`` with ``s = start_factor``, ``e = end_factor``,
+    ``T = total_iters``; constant at ``e η_0`` from step ``T`` on.
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        start_factor: float = 1.0 / 3,
+        end_factor: float = 1.0,
+        total_iters: int = 5,
+        last_epoch: int = -1,
+    ) -> None:
+        if not 0.0 < start_factor <= 1.0:
+            raise ValueError(f"start_factor must be in (0, 1], got {start_factor!r}")
+        if not 0.0 <= end_factor <= 1.0:
+            raise ValueError(f"end_factor must be in [0, 1], got {end_factor!r}")
+        if isinstance(total_iters, bool) or not isinstance(total_iters, int) or total_iters < 1:
+            raise ValueError(f"total_iters must be a positive int, got {total_iters!r}")
+        self.start_factor = start_factor
+        self.end_factor = end_factor
+        self.total_iters = total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float | Tensor]:
+        t = min(self.last_epoch, self.total_iters)
+        factor = self.start_factor + (self.end_factor - self.start_factor) * t / self.total_iters
+        return [base * factor for base in self.base_lrs]
+
+    _get_closed_form_lr = get_lr
+
+
+# --8<-- [end:linear]
+
+
+# --8<-- [start:sequential]
+class SequentialLR(LRScheduler):
+    """One schedule after another, as ``torch.optim.lr_scheduler.SequentialLR``: step ``t``
+    uses ``schedulers[i]``, where ``i`` is the number of ``milestones`` ``<= t``, at its own step
+    ``t - milestones[i - 1]`` (each schedule starts again from its step 0). Linear warmup then
+    cosine decay: ``SequentialLR(opt, [LinearLR(opt, 0.1, total_iters=w),
+    CosineAnnealingLR(opt, T_max=n - w)], milestones=[w])``.
+
+    Each schedule is evaluated in closed form (``_get_closed_form_lr``, which ours and most of
+    PyTorch's have), so the rate at a step does not depend on the rates before it.
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        schedulers: Sequence[LRScheduler],
+        milestones: Sequence[int],
+        last_epoch: int = -1,
+    ) -> None:
+        if len(schedulers) == 0:
+            raise ValueError("schedulers must not be empty")
+        for i, scheduler in enumerate(schedulers):
+            if getattr(scheduler, "optimizer", None) is not optimizer:
+                raise ValueError(f"schedulers[{i}] does not belong to this optimizer")
+            if not hasattr(scheduler, "_get_closed_form_lr"):
+                raise TypeError(
+                    f"schedulers[{i}] ({type(scheduler).__name__}) has no closed form"
+                    " (_get_closed_form_lr)"
+                )
+        if len(milestones) != len(schedulers) - 1:
+            raise ValueError(
+                f"milestones must have len(schedulers) - 1 = {len(schedulers) - 1} entries,"
+                f" got {len(milestones)}: {list(milestones)!r}"
+            )
+        if any(isinstance(m, bool) or not isinstance(m, int) or m < 1 for m in milestones) or list(
+            milestones
+        ) != sorted(set(milestones)):
+            raise ValueError(
+                f"milestones must be increasing positive ints, got {list(milestones)!r}"
+            )
+        self._schedulers = list(schedulers)
+        self._milestones = list(milestones)
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float | Tensor]:
+        i = bisect_right(self._milestones, self.last_epoch)
+        scheduler = self._schedulers[i]
+        scheduler.last_epoch = self.last_epoch - (self._milestones[i - 1] if i else 0)
+        rates: list[float | Tensor] = scheduler._get_closed_form_lr()  # type: ignore[attr-defined]
+        scheduler._last_lr = rates
+        return rates
+
+    _get_closed_form_lr = get_lr
+
+    def state_dict(self) -> dict[str, Any]:
+        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
+        state["_schedulers"] = [s.state_dict() for s in self._schedulers]
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        state = dict(state_dict)
+        for scheduler, saved in zip(self._schedulers, state.pop("_schedulers"), strict=True):
+            scheduler.load_state_dict(saved)
+        self.__dict__.update(state)
+
+
+# --8<-- [end:sequential]
+
+
+# --8<-- [start:groups]
+def weight_decay_groups(model: torch.nn.Module, weight_decay: float) -> list[dict[str, Any]]:
+    """Parameter groups for an optimizer: weight decay on the weight matrices (and kernels) of
+    ``model``, none on biases and normalization parameters.
+
+    A parameter with 2 or more dimensions (``nn.Linear``'s or a convolution's weight) is
+    decayed; one with fewer (a bias, BatchNorm's or LayerNorm's scale and shift) is not:
+    shrinking a bias or a normalization scale toward 0 does not make the function simpler.
+    Parameters with ``requires_grad=False`` are left out. Empty groups are dropped.
+
+    Use: ``AdamW(weight_decay_groups(model, 0.01), lr=1e-3)``.
+
+    Raises:
+        ValueError: if ``weight_decay`` is negative or not a finite number.
+    """
+    if isinstance(weight_decay, bool) or not (
+        isinstance(weight_decay, (int, float)) and 0 <= weight_decay < math.inf
+    ):
+        raise ValueError(f"weight_decay must be a finite number >= 0, got {weight_decay!r}")
+    params = [p for p in model.parameters() if p.requires_grad]
+    decay = [p for p in params if p.ndim >= 2]
+    no_decay = [p for p in params if p.ndim < 2]
+    groups = [
+        {"params": decay, "weight_decay": weight_decay},
+        {"params": no_decay, "weight_decay": 0.0},
+    ]
+    return [g for g in groups if g["params"]]
+
+
+# --8<-- [end:groups]

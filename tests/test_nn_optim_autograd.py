@@ -320,3 +320,164 @@ def test_value_mlp_learns_xor():
             p.data -= 0.05 * p.grad
     assert loss.data < 0.05 < first
     assert all((mlp(x).data > 0) == (y > 0) for x, y in data)
+
+
+def _rates(make, steps: int = 40) -> list[list[float]]:
+    """The learning rate of each of two param groups before each of ``steps`` steps."""
+    a, b = torch.nn.Parameter(torch.zeros(1)), torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.SGD([{"params": [a], "lr": 0.1}, {"params": [b], "lr": 0.03}], lr=1.0)
+    scheduler = make(opt)
+    rates = []
+    for _ in range(steps):
+        rates.append([g["lr"] for g in opt.param_groups])
+        opt.step()
+        scheduler.step()
+    return rates
+
+
+LS = torch.optim.lr_scheduler
+LINEAR_OPTIONS = [
+    {},
+    dict(start_factor=0.1, total_iters=10),
+    dict(start_factor=0.01, end_factor=1.0, total_iters=1),
+    dict(start_factor=1.0, end_factor=0.0, total_iters=25),
+    dict(start_factor=0.25, end_factor=0.5, total_iters=7),
+]
+
+
+@pytest.mark.parametrize("kw", LINEAR_OPTIONS, ids=str)
+def test_linear_schedule_equals_torch(kw):
+    ours = _rates(lambda o: optim.LinearLR(o, **kw))
+    theirs = _rates(lambda o: LS.LinearLR(o, **kw))
+    torch.testing.assert_close(ours, theirs, rtol=1e-12, atol=1e-15)
+
+
+def test_linear_schedule_defaults_are_torchs():
+    import inspect
+
+    ours = inspect.signature(optim.LinearLR.__init__).parameters
+    theirs = inspect.signature(LS.LinearLR.__init__).parameters
+    for name in ("start_factor", "end_factor", "total_iters", "last_epoch"):
+        assert ours[name].default == theirs[name].default, name
+
+
+def _warmup_cosine(lib, warmup: int, total: int, start: float, eta_min: float):
+    return lambda o: lib.SequentialLR(
+        o,
+        [
+            lib.LinearLR(o, start_factor=start, total_iters=warmup),
+            lib.CosineAnnealingLR(o, T_max=total - warmup, eta_min=eta_min),
+        ],
+        milestones=[warmup],
+    )
+
+
+@pytest.mark.parametrize(
+    ("warmup", "total", "start", "eta_min"),
+    [(5, 40, 0.1, 0.0), (1, 10, 0.5, 1e-3), (10, 30, 0.01, 1e-4), (3, 4, 1 / 3, 0.0)],
+)
+def test_warmup_then_cosine_equals_torch(warmup, total, start, eta_min):
+    ours = _rates(_warmup_cosine(optim, warmup, total, start, eta_min), steps=total + 5)
+    theirs = _rates(_warmup_cosine(LS, warmup, total, start, eta_min), steps=total + 5)
+    torch.testing.assert_close(ours, theirs, rtol=1e-12, atol=1e-15)
+    # the warmup climbs to the base rate, the cosine brings it down to eta_min
+    assert ours[0][0] == pytest.approx(0.1 * start)
+    assert ours[warmup][0] == pytest.approx(0.1)
+    assert ours[total][0] == pytest.approx(eta_min + 0.0, abs=1e-15)
+
+
+def test_sequential_schedule_of_three_torch_schedules_equals_torch():
+    def make(lib):
+        return lambda o: lib.SequentialLR(
+            o,
+            [
+                LS.LinearLR(o, 0.1, total_iters=3),
+                LS.ConstantLR(o, 0.5, total_iters=4),
+                LS.ExponentialLR(o, gamma=0.9),
+            ],
+            milestones=[3, 9],
+        )
+
+    torch.testing.assert_close(_rates(make(optim)), _rates(make(LS)), rtol=1e-12, atol=1e-15)
+
+
+def test_sequential_schedule_state_dict_round_trip_continues_identically():
+    def run(split):
+        p = torch.nn.Parameter(torch.zeros(1))
+        opt = torch.optim.SGD([p], lr=0.1)
+        scheduler = _warmup_cosine(optim, 5, 30, 0.1, 0.0)(opt)
+        rates = []
+        for step in range(30):
+            if step == split:
+                saved_opt, saved = opt.state_dict(), scheduler.state_dict()
+                opt = torch.optim.SGD([p], lr=0.1)
+                scheduler = _warmup_cosine(optim, 5, 30, 0.1, 0.0)(opt)
+                opt.load_state_dict(saved_opt)
+                scheduler.load_state_dict(saved)
+            rates.append(opt.param_groups[0]["lr"])
+            opt.step()
+            scheduler.step()
+        return rates
+
+    assert run(split=-1) == run(split=12)
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "match"),
+    [
+        (lambda o: optim.LinearLR(o, start_factor=0.0), ValueError, "start_factor .* 0.0"),
+        (lambda o: optim.LinearLR(o, end_factor=1.5), ValueError, "end_factor .* 1.5"),
+        (lambda o: optim.LinearLR(o, total_iters=0), ValueError, "total_iters .* 0"),
+        (lambda o: optim.SequentialLR(o, [], []), ValueError, "schedulers must not be empty"),
+        (
+            lambda o: optim.SequentialLR(o, [LS.LinearLR(o), LS.LinearLR(o)], [2, 4]),
+            ValueError,
+            r"milestones must have .* got 2: \[2, 4\]",
+        ),
+        (
+            lambda o: optim.SequentialLR(o, [LS.LinearLR(o), LS.LinearLR(o)], [0]),
+            ValueError,
+            r"increasing positive ints, got \[0\]",
+        ),
+        (
+            lambda o: optim.SequentialLR(o, [LS.LinearLR(o), LS.LambdaLR(o, lambda t: 1)], [2]),
+            TypeError,
+            r"schedulers\[1\] \(LambdaLR\) has no closed form",
+        ),
+        (
+            lambda o: optim.SequentialLR(
+                o, [LS.LinearLR(torch.optim.SGD([torch.zeros(1, requires_grad=True)]))], []
+            ),
+            ValueError,
+            r"schedulers\[0\] does not belong",
+        ),
+    ],
+)
+def test_schedule_bad_arguments(make, error, match):
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    with pytest.raises(error, match=match):
+        make(opt)
+
+
+def test_weight_decay_groups_exempt_biases_and_norm_parameters():
+    model = tnn.Sequential(tnn.Linear(4, 8), tnn.BatchNorm1d(8), tnn.ReLU(), tnn.Linear(8, 2))
+    model[0].bias.requires_grad_(False)
+    groups = optim.weight_decay_groups(model, 0.1)
+    decayed, exempt = ({id(p) for p in g["params"]} for g in groups)
+    assert decayed == {id(model[0].weight), id(model[3].weight)}
+    assert exempt == {id(model[1].weight), id(model[1].bias), id(model[3].bias)}
+    assert [g["weight_decay"] for g in groups] == [0.1, 0.0]
+    # one AdamW step with zero gradients: only the decayed parameters shrink, by lr * wd
+    before = [p.detach().clone() for p in model.parameters()]
+    opt = torch.optim.AdamW(groups, lr=0.5)
+    for p in model.parameters():
+        p.grad = torch.zeros_like(p)
+    opt.step()
+    for p, old in zip(model.parameters(), before):
+        expected = old * (1 - 0.5 * 0.1) if p.ndim >= 2 else old
+        torch.testing.assert_close(p.detach(), expected, rtol=0, atol=0)
+    # a model with no bias: no empty group
+    assert len(optim.weight_decay_groups(tnn.Linear(3, 3, bias=False), 0.01)) == 1
+    for bad in (-0.1, math.inf, math.nan, True):
+        with pytest.raises(ValueError, match=f"weight_decay must be .* got {bad!r}"):
+            optim.weight_decay_groups(model, bad)
