@@ -28,6 +28,7 @@ def test_sections_are_the_article_in_order():
         "损失函数",
         "批量规范化",
         "暂退法（Dropout）",
+        "过拟合与泛化",
         "完整训练示例",
     ]
     assert pages.pages()[0].url == "" and pages.pages()[0].path.name == "index.md"
