@@ -38,6 +38,7 @@ _check_torch(torch.__version__)
 
 _SUBMODULES = (
     "autograd",
+    "checkpoint",
     "cli",
     "data",
     "functional",
@@ -55,6 +56,7 @@ __all__ = ["MIN_TORCH", "__version__", *_SUBMODULES]
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from nnbasics import (  # noqa: F401
         autograd,
+        checkpoint,
         cli,
         data,
         functional,

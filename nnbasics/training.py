@@ -9,8 +9,10 @@ batch, then ``scheduler.step()`` once per epoch -- and records a :class:`History
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib.util
 import math
+import os
 import random
 import sys
 from collections.abc import Iterable, Iterator, Sized
@@ -84,12 +86,19 @@ class History:
             (empty without a ``val_loader``).
         val_accuracy: accuracy on ``val_loader`` after each epoch.
         lr: the first parameter group's learning rate used in each epoch.
+        best_epoch: with ``early_stopping``, the epoch (from 1) of the lowest validation loss.
+        stopped_epoch: the epoch after which early stopping ended training (``None`` when
+            training ran all its epochs).
+        stop_reason: why training stopped early, in words (``None`` when it did not).
     """
 
     train_loss: list[float] = field(default_factory=list)
     val_loss: list[float] = field(default_factory=list)
     val_accuracy: list[float] = field(default_factory=list)
     lr: list[float] = field(default_factory=list)
+    best_epoch: int | None = None
+    stopped_epoch: int | None = None
+    stop_reason: str | None = None
 
     @property
     def epochs(self) -> int:
@@ -257,6 +266,10 @@ def fit(
     val_loader: Iterable[Any] | None = None,
     progress: bool | None = None,
     log_every: int | None = None,
+    checkpoint: str | os.PathLike[str] | None = None,
+    resume: bool = False,
+    early_stopping: int | None = None,
+    restore_best: bool = True,
 ) -> History:
     """Train ``model`` with the article's loop and return its :class:`History`.
 
@@ -264,6 +277,18 @@ def fit(
     ``criterion`` → ``backward`` → ``clip_grad_norm_`` (if ``max_grad_norm``) →
     ``optimizer.step()``; then ``scheduler.step()`` (``ReduceLROnPlateau`` gets
     the validation loss, or the training loss without a ``val_loader``).
+
+    With ``checkpoint``, the state of the run is saved there after every epoch
+    (:mod:`nnbasics.checkpoint`: model, optimizer, scheduler, History, early-stopping state and
+    the random generators, written atomically); ``resume=True`` continues from it. ``epochs``
+    stays the total: a run resumed after epoch k trains epochs k+1 … ``epochs``, and the
+    returned History covers all of them. Resumed with fresh objects in a new process, the run
+    ends with the same weights and History as one that was never interrupted.
+
+    With ``early_stopping=patience``, training stops once the validation loss has not gone
+    below its lowest value for ``patience`` epochs in a row; ``restore_best`` then loads the
+    weights of the best epoch back into ``model``. History records ``best_epoch``,
+    ``stopped_epoch`` and ``stop_reason``.
 
     Args:
         model: the network; moved to ``device`` when one is given.
@@ -280,21 +305,42 @@ def fit(
             it only when stderr is a terminal and tqdm is installed.
         log_every: print ``Epoch N, Loss: ...`` every ``log_every`` epochs, as
             the article does with 10.
+        checkpoint: a file to save the run's state to after every epoch.
+        resume: continue from ``checkpoint`` (which must exist).
+        early_stopping: the patience, in epochs (>= 1); needs ``val_loader``.
+        restore_best: with ``early_stopping``, end with the best epoch's weights.
 
     Raises:
         ValueError: ``epochs < 1``, an empty ``loader`` or ``val_loader``,
-            ``max_grad_norm <= 0``, ``log_every < 1`` or an unavailable ``device``.
+            ``max_grad_norm <= 0``, ``log_every < 1``, an unavailable ``device``,
+            ``resume`` without ``checkpoint``, ``early_stopping`` without ``val_loader``
+            or < 1, or a checkpoint that is unreadable or was saved from another model,
+            optimizer or scheduler (nothing is overwritten then).
+        FileNotFoundError: ``resume=True`` and ``checkpoint`` does not exist.
     """
     _check_fit(epochs, loader, val_loader, max_grad_norm, log_every)
+    if resume and checkpoint is None:
+        raise ValueError("resume=True needs checkpoint=PATH, the file to resume from")
+    if early_stopping is not None:
+        _check_int("early_stopping", early_stopping, 1)
+        if val_loader is None:
+            raise ValueError("early_stopping needs a val_loader: it watches the validation loss")
     dev = resolve_device(device)
     if dev is not None:
         model.to(dev)
     plateau = isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)
     params = list(model.parameters())  # what the article passes to clip_grad_norm_
     history = History()
-    with _progress_bar(progress, epochs) as bar:
+    stopper = _EarlyStopping(early_stopping)
+    start = 0
+    if resume:
+        assert checkpoint is not None
+        start = _resume(checkpoint, model, optimizer, scheduler, loader, history, stopper)
+    with _progress_bar(progress, epochs, start) as bar:
         write = bar.write if bar is not None else print
-        for epoch in range(epochs):
+        for epoch in range(start, epochs):
+            if history.stopped_epoch is not None:
+                break
             history.lr.append(float(optimizer.param_groups[0]["lr"]))
             train_loss = train_epoch(
                 model, loader, criterion, optimizer, max_grad_norm, dev, params=params
@@ -314,12 +360,145 @@ def fit(
                     scheduler.step(monitored)
                 else:
                     scheduler.step()
+            if stopper.patience is not None:
+                stopper.update(model, history, epoch + 1, restore_best)
+            if checkpoint is not None:
+                _save(checkpoint, model, optimizer, scheduler, loader, history, stopper, epoch + 1)
             if bar is not None:
                 bar.update()
                 bar.set_postfix(loss=f"{train_loss:.4f}")
             if log_every is not None and (epoch + 1) % log_every == 0:
                 write(message)
+            if history.stop_reason is not None and log_every is not None:
+                write(history.stop_reason)
     return history
+
+
+class _EarlyStopping:
+    """The early-stopping state of a run: the lowest validation loss so far, its epoch and
+    weights, and how many epochs since then."""
+
+    def __init__(self, patience: int | None) -> None:
+        self.patience = patience
+        self.best: float | None = None
+        self.bad_epochs = 0
+        self.best_state: dict[str, torch.Tensor] | None = None
+
+    def update(self, model: nn.Module, history: History, epoch: int, restore: bool) -> None:
+        loss = history.val_loss[-1]
+        if self.best is None or loss < self.best:
+            self.best, self.bad_epochs = loss, 0
+            history.best_epoch = epoch
+            self.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            return
+        self.bad_epochs += 1
+        assert self.patience is not None
+        if self.bad_epochs >= self.patience:
+            history.stopped_epoch = epoch
+            history.stop_reason = (
+                f"early stopping after epoch {epoch}: the validation loss has not improved "
+                f"for {self.patience} epochs (best {self.best:.4f} at epoch {history.best_epoch})"
+            )
+            if restore and self.best_state is not None:
+                model.load_state_dict(self.best_state)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"best": self.best, "bad_epochs": self.bad_epochs, "best_state": self.best_state}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.best, self.bad_epochs = state["best"], state["bad_epochs"]
+        self.best_state = state["best_state"]
+
+
+def _save(
+    path: str | os.PathLike[str],
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scheduler: Any,
+    loader: Iterable[Any],
+    history: History,
+    stopper: _EarlyStopping,
+    epoch: int,
+) -> None:
+    from nnbasics import checkpoint
+
+    checkpoint.save(
+        path,
+        {
+            "epoch": epoch,
+            "classes": {
+                "model": type(model).__name__,
+                "optimizer": type(optimizer).__name__,
+                "scheduler": type(scheduler).__name__ if scheduler is not None else None,
+            },
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict() if scheduler is not None else None,
+            "history": dataclasses.asdict(history),
+            "early_stopping": stopper.state_dict(),
+            "rng": checkpoint.rng_state(loader),
+        },
+    )
+
+
+def _resume(
+    path: str | os.PathLike[str],
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scheduler: Any,
+    loader: Iterable[Any],
+    history: History,
+    stopper: _EarlyStopping,
+) -> int:
+    """Load the checkpoint at ``path`` into the run's objects; the number of finished epochs.
+
+    Everything is checked before anything is loaded: a checkpoint of another model,
+    optimizer or scheduler is one ValueError naming the mismatch.
+    """
+    from nnbasics import checkpoint
+
+    state = checkpoint.load(path)
+    where = f"checkpoint {str(path)!r}"
+    classes = state["classes"]
+    for role, obj in (("model", model), ("optimizer", optimizer), ("scheduler", scheduler)):
+        now = type(obj).__name__ if obj is not None else None
+        if classes[role] != now:
+            raise ValueError(f"{where} was saved with {role} {classes[role]}, this run has {now}")
+    _check_same_tensors(where, state["model"], model.state_dict())
+    saved_groups = [len(g["params"]) for g in state["optimizer"]["param_groups"]]
+    groups = [len(g["params"]) for g in optimizer.param_groups]
+    if saved_groups != groups:
+        raise ValueError(
+            f"{where} holds an optimizer with parameter groups of sizes {saved_groups}, "
+            f"this optimizer has {groups}"
+        )
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    if scheduler is not None:
+        scheduler.load_state_dict(state["scheduler"])
+    for name, value in state["history"].items():
+        setattr(history, name, value)
+    stopper.load_state_dict(state["early_stopping"])
+    checkpoint.set_rng_state(state["rng"], loader)
+    epoch: int = state["epoch"]
+    return epoch
+
+
+def _check_same_tensors(
+    where: str, saved: dict[str, torch.Tensor], current: dict[str, torch.Tensor]
+) -> None:
+    missing = sorted(current.keys() - saved.keys())
+    unexpected = sorted(saved.keys() - current.keys())
+    if missing or unexpected:
+        raise ValueError(
+            f"{where} does not fit this model: missing {missing[:5]}, unexpected {unexpected[:5]}"
+        )
+    for name, tensor in current.items():
+        if saved[name].shape != tensor.shape:
+            raise ValueError(
+                f"{where} does not fit this model: {name} has shape "
+                f"{tuple(saved[name].shape)} there, {tuple(tensor.shape)} here"
+            )
 
 
 def train_epoch(
@@ -385,7 +564,7 @@ def _check_fit(
 
 
 @contextlib.contextmanager
-def _progress_bar(progress: bool | None, epochs: int) -> Iterator[Any]:
+def _progress_bar(progress: bool | None, epochs: int, start: int = 0) -> Iterator[Any]:
     """A tqdm bar over the epochs (None without one), closed however training ends.
 
     ``progress=None`` shows it only when stderr is a terminal and tqdm is installed.
@@ -401,7 +580,7 @@ def _progress_bar(progress: bool | None, epochs: int) -> Iterator[Any]:
         raise ImportError(
             "progress=True needs tqdm: pip install 'nnbasics[progress]' (or tqdm)"
         ) from None
-    bar = tqdm(total=epochs, desc="训练", unit="epoch", file=sys.stderr)
+    bar = tqdm(total=epochs, initial=start, desc="训练", unit="epoch", file=sys.stderr)
     try:
         yield bar
     finally:

@@ -473,7 +473,7 @@ def test_weight_decay_groups_exempt_biases_and_norm_parameters():
     for p in model.parameters():
         p.grad = torch.zeros_like(p)
     opt.step()
-    for p, old in zip(model.parameters(), before):
+    for p, old in zip(model.parameters(), before, strict=True):
         expected = old * (1 - 0.5 * 0.1) if p.ndim >= 2 else old
         torch.testing.assert_close(p.detach(), expected, rtol=0, atol=0)
     # a model with no bias: no empty group
