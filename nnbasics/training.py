@@ -33,6 +33,7 @@ __all__ = [
     "resolve_device",
     "set_seed",
     "train_epoch",
+    "train_epoch_amp",
 ]
 
 
@@ -270,6 +271,7 @@ def fit(
     resume: bool = False,
     early_stopping: int | None = None,
     restore_best: bool = True,
+    amp: bool = False,
 ) -> History:
     """Train ``model`` with the article's loop and return its :class:`History`.
 
@@ -290,6 +292,11 @@ def fit(
     weights of the best epoch back into ``model``. History records ``best_epoch``,
     ``stopped_epoch`` and ``stop_reason``.
 
+    With ``amp=True`` the forward pass and the loss run under ``torch.autocast`` (mixed
+    precision): bfloat16 on the CPU; float16 on CUDA, with a ``torch.amp.GradScaler`` that
+    scales the loss before ``backward`` and unscales the gradients before clipping and the step
+    (:func:`train_epoch_amp`). The parameters and the optimizer stay in float32.
+
     Args:
         model: the network; moved to ``device`` when one is given.
         loader: yields ``(inputs, targets)`` batches.
@@ -309,6 +316,7 @@ def fit(
         resume: continue from ``checkpoint`` (which must exist).
         early_stopping: the patience, in epochs (>= 1); needs ``val_loader``.
         restore_best: with ``early_stopping``, end with the best epoch's weights.
+        amp: train with automatic mixed precision (see above).
 
     Raises:
         ValueError: ``epochs < 1``, an empty ``loader`` or ``val_loader``,
@@ -332,19 +340,25 @@ def fit(
     params = list(model.parameters())  # what the article passes to clip_grad_norm_
     history = History()
     stopper = _EarlyStopping(early_stopping)
+    scaler = _grad_scaler(amp, model)
     start = 0
     if resume:
         assert checkpoint is not None
-        start = _resume(checkpoint, model, optimizer, scheduler, loader, history, stopper)
+        start = _resume(checkpoint, model, optimizer, scheduler, loader, history, stopper, scaler)
     with _progress_bar(progress, epochs, start) as bar:
         write = bar.write if bar is not None else print
         for epoch in range(start, epochs):
             if history.stopped_epoch is not None:
                 break
             history.lr.append(float(optimizer.param_groups[0]["lr"]))
-            train_loss = train_epoch(
-                model, loader, criterion, optimizer, max_grad_norm, dev, params=params
-            )
+            if scaler is None:
+                train_loss = train_epoch(
+                    model, loader, criterion, optimizer, max_grad_norm, dev, params=params
+                )
+            else:
+                train_loss = train_epoch_amp(
+                    model, loader, criterion, optimizer, scaler, max_grad_norm, dev, params=params
+                )
             history.train_loss.append(train_loss)
             message = f"Epoch {epoch + 1}, Loss: {train_loss:.4f}"
             monitored = train_loss
@@ -363,7 +377,17 @@ def fit(
             if stopper.patience is not None:
                 stopper.update(model, history, epoch + 1, restore_best)
             if checkpoint is not None:
-                _save(checkpoint, model, optimizer, scheduler, loader, history, stopper, epoch + 1)
+                _save(
+                    checkpoint,
+                    model,
+                    optimizer,
+                    scheduler,
+                    loader,
+                    history,
+                    stopper,
+                    epoch + 1,
+                    scaler,
+                )
             if bar is not None:
                 bar.update()
                 bar.set_postfix(loss=f"{train_loss:.4f}")
@@ -419,6 +443,7 @@ def _save(
     history: History,
     stopper: _EarlyStopping,
     epoch: int,
+    scaler: torch.amp.GradScaler | None = None,
 ) -> None:
     from nnbasics import checkpoint
 
@@ -436,6 +461,7 @@ def _save(
             "scheduler": scheduler.state_dict() if scheduler is not None else None,
             "history": dataclasses.asdict(history),
             "early_stopping": stopper.state_dict(),
+            "grad_scaler": scaler.state_dict() if scaler is not None else None,
             "rng": checkpoint.rng_state(loader),
         },
     )
@@ -449,6 +475,7 @@ def _resume(
     loader: Iterable[Any],
     history: History,
     stopper: _EarlyStopping,
+    scaler: torch.amp.GradScaler | None = None,
 ) -> int:
     """Load the checkpoint at ``path`` into the run's objects; the number of finished epochs.
 
@@ -479,6 +506,8 @@ def _resume(
     for name, value in state["history"].items():
         setattr(history, name, value)
     stopper.load_state_dict(state["early_stopping"])
+    if scaler is not None and state["grad_scaler"]:
+        scaler.load_state_dict(state["grad_scaler"])
     checkpoint.set_rng_state(state["rng"], loader)
     epoch: int = state["epoch"]
     return epoch
@@ -536,6 +565,64 @@ def train_epoch(
         total_loss += loss.item()
         batches += 1
     # --8<-- [end:loop]
+    if batches == 0:
+        raise ValueError("loader is empty: it yielded no batches")
+    return total_loss / batches
+
+
+def _grad_scaler(amp: bool, model: nn.Module) -> torch.amp.GradScaler | None:
+    """The gradient scaler of an ``amp`` run (``None`` without ``amp``): active on CUDA, where
+    float16 gradients can underflow; a pass-through elsewhere (bfloat16 has float32's range)."""
+    if not isinstance(amp, bool):
+        raise TypeError(f"amp must be True or False, got {amp!r}")
+    if not amp:
+        return None
+    device = next((p.device.type for p in model.parameters()), "cpu")
+    return torch.amp.GradScaler(device, enabled=device == "cuda")
+
+
+def train_epoch_amp(
+    model: nn.Module,
+    loader: Iterable[Any],
+    criterion: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scaler: torch.amp.GradScaler,
+    max_grad_norm: float | None = None,
+    device: torch.device | None = None,
+    *,
+    params: list[nn.Parameter] | None = None,
+) -> float:
+    """:func:`train_epoch` in mixed precision: the forward pass and the loss under
+    ``torch.autocast`` (float16 on CUDA, bfloat16 elsewhere), the loss scaled by ``scaler``
+    before ``backward``, the gradients unscaled before clipping, ``scaler.step`` and
+    ``scaler.update`` instead of ``optimizer.step()``.
+
+    Raises:
+        ValueError: when ``loader`` yields no batch.
+    """
+    params = list(model.parameters()) if params is None else params
+    device_type = next((p.device.type for p in params), "cpu")
+    dtype = torch.float16 if device_type == "cuda" else torch.bfloat16
+    # --8<-- [start:amp]
+    model.train()
+    total_loss = 0.0
+    batches = 0
+    for batch_x, batch_y in loader:
+        if device is not None:
+            batch_x, batch_y = batch_x.to(device), batch_y.to(device)
+        optimizer.zero_grad()
+        with torch.autocast(device_type, dtype=dtype):
+            pred = model(batch_x)
+            loss = criterion(pred, batch_y)
+        scaler.scale(loss).backward()
+        if max_grad_norm is not None:
+            scaler.unscale_(optimizer)  # clip the true gradients, not the scaled ones
+            torch.nn.utils.clip_grad_norm_(params, max_norm=max_grad_norm)
+        scaler.step(optimizer)  # skips the step when a gradient is inf or nan
+        scaler.update()
+        total_loss += loss.item()
+        batches += 1
+    # --8<-- [end:amp]
     if batches == 0:
         raise ValueError("loader is empty: it yielded no batches")
     return total_loss / batches
