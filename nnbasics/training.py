@@ -22,6 +22,9 @@ from typing import Any
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data.distributed import DistributedSampler
+
+from nnbasics import distributed as _distributed
 
 __all__ = [
     "ArticleExample",
@@ -272,6 +275,7 @@ def fit(
     early_stopping: int | None = None,
     restore_best: bool = True,
     amp: bool = False,
+    distributed: bool | None = None,
 ) -> History:
     """Train ``model`` with the article's loop and return its :class:`History`.
 
@@ -297,6 +301,15 @@ def fit(
     scales the loss before ``backward`` and unscales the gradients before clipping and the step
     (:func:`train_epoch_amp`). The parameters and the optimizer stay in float32.
 
+    Launched by ``torchrun --nproc-per-node N``, the same call trains data-parallel on
+    ``torch.distributed`` (:mod:`nnbasics.distributed`): it joins the default process group
+    (gloo on the CPU, NCCL on CUDA, each rank on its local GPU), wraps the model in
+    ``DistributedDataParallel``, gives each rank its shard of ``loader`` through a
+    ``DistributedSampler`` (each rank with the loader's batch size, ``set_epoch`` every epoch)
+    and of ``val_loader``, averages the logged losses and combines the validation metrics over
+    all ranks, prints and writes checkpoints on rank 0 only, and returns the same History on
+    every rank. ``model`` itself (not the wrapper) holds the trained weights afterwards.
+
     Args:
         model: the network; moved to ``device`` when one is given.
         loader: yields ``(inputs, targets)`` batches.
@@ -317,6 +330,8 @@ def fit(
         early_stopping: the patience, in epochs (>= 1); needs ``val_loader``.
         restore_best: with ``early_stopping``, end with the best epoch's weights.
         amp: train with automatic mixed precision (see above).
+        distributed: ``None`` trains data-parallel when launched with ``WORLD_SIZE`` > 1 (or in
+            an initialised process group); ``True`` / ``False`` force it on or off.
 
     Raises:
         ValueError: ``epochs < 1``, an empty ``loader`` or ``val_loader``,
@@ -334,6 +349,52 @@ def fit(
         if val_loader is None:
             raise ValueError("early_stopping needs a val_loader: it watches the validation loss")
     dev = resolve_device(device)
+    ctx = _distributed.setup(dev) if _distributed.requested(distributed) else None
+    try:
+        return _fit(
+            model,
+            loader,
+            criterion,
+            optimizer,
+            epochs,
+            scheduler,
+            max_grad_norm,
+            dev if ctx is None or ctx.device is None else ctx.device,
+            val_loader,
+            progress,
+            log_every,
+            checkpoint,
+            resume,
+            early_stopping,
+            restore_best,
+            amp,
+            ctx,
+        )
+    finally:
+        if ctx is not None and ctx.owns_group:
+            torch.distributed.destroy_process_group()
+
+
+def _fit(
+    model: nn.Module,
+    loader: Iterable[Any],
+    criterion: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    epochs: int,
+    scheduler: Any,
+    max_grad_norm: float | None,
+    dev: torch.device | None,
+    val_loader: Iterable[Any] | None,
+    progress: bool | None,
+    log_every: int | None,
+    checkpoint: str | os.PathLike[str] | None,
+    resume: bool,
+    early_stopping: int | None,
+    restore_best: bool,
+    amp: bool,
+    ctx: _distributed.Context | None,
+) -> History:
+    """fit once its arguments are checked and its process group (if any) is set up."""
     if dev is not None:
         model.to(dev)
     plateau = isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)
@@ -345,25 +406,42 @@ def fit(
     if resume:
         assert checkpoint is not None
         start = _resume(checkpoint, model, optimizer, scheduler, loader, history, stopper, scaler)
-    with _progress_bar(progress, epochs, start) as bar:
+    trained: nn.Module = model
+    main = ctx is None or ctx.main
+    if ctx is not None:
+        loader = _distributed.shard(loader, ctx)
+        if val_loader is not None:
+            val_loader = _distributed.shard_for_evaluation(val_loader, ctx)
+        on_gpu = dev is not None and dev.type == "cuda"
+        trained = torch.nn.parallel.DistributedDataParallel(
+            model, device_ids=[dev] if on_gpu else None
+        )
+    with _progress_bar(progress if main else False, epochs, start) as bar:
         write = bar.write if bar is not None else print
         for epoch in range(start, epochs):
             if history.stopped_epoch is not None:
                 break
+            sampler = getattr(loader, "sampler", None)
+            if ctx is not None and isinstance(sampler, DistributedSampler):
+                sampler.set_epoch(epoch)
             history.lr.append(float(optimizer.param_groups[0]["lr"]))
             if scaler is None:
                 train_loss = train_epoch(
-                    model, loader, criterion, optimizer, max_grad_norm, dev, params=params
+                    trained, loader, criterion, optimizer, max_grad_norm, dev, params=params
                 )
             else:
                 train_loss = train_epoch_amp(
-                    model, loader, criterion, optimizer, scaler, max_grad_norm, dev, params=params
+                    trained, loader, criterion, optimizer, scaler, max_grad_norm, dev, params=params
                 )
+            if ctx is not None:
+                train_loss = _distributed.mean(train_loss, ctx)
             history.train_loss.append(train_loss)
             message = f"Epoch {epoch + 1}, Loss: {train_loss:.4f}"
             monitored = train_loss
             if val_loader is not None:
                 result = evaluate(model, val_loader, criterion, device=dev)
+                if ctx is not None:
+                    result = _combined(result, ctx)
                 assert result.loss is not None
                 history.val_loss.append(result.loss)
                 history.val_accuracy.append(result.accuracy)
@@ -376,7 +454,7 @@ def fit(
                     scheduler.step()
             if stopper.patience is not None:
                 stopper.update(model, history, epoch + 1, restore_best)
-            if checkpoint is not None:
+            if checkpoint is not None and main:
                 _save(
                     checkpoint,
                     model,
@@ -391,11 +469,23 @@ def fit(
             if bar is not None:
                 bar.update()
                 bar.set_postfix(loss=f"{train_loss:.4f}")
-            if log_every is not None and (epoch + 1) % log_every == 0:
+            if main and log_every is not None and (epoch + 1) % log_every == 0:
                 write(message)
-            if history.stop_reason is not None and log_every is not None:
+            if main and history.stop_reason is not None and log_every is not None:
                 write(history.stop_reason)
+    if ctx is not None and checkpoint is not None:
+        torch.distributed.barrier()  # no rank returns before rank 0's last checkpoint is on disk
     return history
+
+
+def _combined(result: Evaluation, ctx: _distributed.Context) -> Evaluation:
+    """The evaluation of the whole validation set from each rank's share of it."""
+    assert result.loss is not None
+    loss, correct, seen = _distributed.total(
+        [result.loss * result.samples, round(result.accuracy * result.samples), result.samples],
+        ctx,
+    )
+    return Evaluation(loss=loss / seen, accuracy=correct / seen, samples=round(seen))
 
 
 class _EarlyStopping:
