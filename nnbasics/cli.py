@@ -1,4 +1,9 @@
-"""``python -m nnbasics train``: the article's 完整训练示例 from the command line."""
+"""``python -m nnbasics train``: the article's 完整训练示例 from the command line.
+
+Under ``torchrun --nproc-per-node N -m nnbasics train`` it trains data-parallel
+(:func:`nnbasics.training.fit` on ``torch.distributed``); ``--checkpoint PATH`` saves the run
+after every epoch and ``--resume`` continues it.
+"""
 
 from __future__ import annotations
 
@@ -50,6 +55,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--device", default="cpu", help="cpu、cuda、cuda:N 或 mps（默认 cpu）")
     train.add_argument("--batch-size", type=_positive_int, default=64, help="批量大小（默认 64）")
     train.add_argument("--lr", type=_positive_float, default=1e-3, help="AdamW 学习率（默认 1e-3）")
+    train.add_argument("--checkpoint", metavar="PATH", help="每轮结束后把训练状态保存到这个文件")
+    train.add_argument(
+        "--resume", action="store_true", help="从 --checkpoint 的文件继续训练（--epochs 是总轮数）"
+    )
     return parser
 
 
@@ -59,7 +68,13 @@ def _train(args: argparse.Namespace) -> None:
     # seeded as the article's torch.manual_seed(seed), its data drawn from the global generator
     # as its torch.randn does: the run prints the same numbers as the article's code
     example = article_example(args.seed, batch_size=args.batch_size, lr=args.lr)
-    example.fit(args.epochs, device=args.device, log_every=10)
+    example.fit(
+        args.epochs,
+        device=args.device,
+        log_every=10,
+        checkpoint=args.checkpoint,
+        resume=args.resume,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -72,7 +87,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             resolve_device(args.device)
         except ValueError as exc:
             parser.exit(2, f"nnbasics: error: argument --device: {exc}\n")
-        _train(args)
+        if args.resume and args.checkpoint is None:
+            parser.exit(2, "nnbasics: error: argument --resume: needs --checkpoint PATH\n")
+        try:
+            _train(args)
+        except (FileNotFoundError, ValueError) as exc:
+            if args.checkpoint is None:
+                raise
+            parser.exit(1, f"nnbasics: error: {exc}\n")
     return 0
 
 

@@ -92,3 +92,55 @@ def test_console_script_is_installed():
     )
     assert result.returncode == 0
     assert result.stdout.splitlines() == _article_output(10)
+
+
+def test_train_checkpoint_and_resume_print_the_articles_lines(tmp_path, capsys):
+    path = tmp_path / "run.pt"
+    assert main(["train", "--epochs", "10", "--checkpoint", str(path)]) == 0
+    first = capsys.readouterr().out.splitlines()
+    assert main(["train", "--epochs", "20", "--checkpoint", str(path), "--resume"]) == 0
+    second = capsys.readouterr().out.splitlines()
+    assert first + second == _article_output(20)
+
+
+def test_resume_without_checkpoint_or_with_a_missing_file_is_one_line(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--resume"])
+    assert exit_info.value.code == 2
+    assert (
+        capsys.readouterr().err == "nnbasics: error: argument --resume: needs --checkpoint PATH\n"
+    )
+    missing = tmp_path / "missing.pt"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--checkpoint", str(missing), "--resume"])
+    assert exit_info.value.code == 1
+    assert (
+        capsys.readouterr().err == f"nnbasics: error: checkpoint {str(missing)!r} does not exist\n"
+    )
+
+
+def test_train_under_torchrun_with_two_processes(tmp_path):
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc-per-node=2",
+            "-m",
+            "nnbasics",
+            "train",
+            "--epochs",
+            "10",
+            "--checkpoint",
+            str(tmp_path / "run.pt"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stdout.splitlines() if line.startswith("Epoch")]
+    assert lines == [lines[0]] and lines[0].startswith("Epoch 10, Loss: ")  # rank 0 prints
+    assert (tmp_path / "run.pt").is_file()
