@@ -7,13 +7,14 @@ function it re-implements, nor its ``torch.nn.functional`` / ``torch.special`` t
 
 Gradients come from two places:
 
-- The activations ``relu``, ``leaky_relu``, ``sigmoid``, ``tanh``, ``gelu`` and ``prelu``
-  have hand-written backward passes: ``torch.autograd.Function`` subclasses (``_Pointwise``,
-  ``_PReLU``) whose ``backward`` multiplies the incoming gradient by the derivative
-  (``relu_grad``, ``leaky_relu_grad``, ``sigmoid_grad``, ``tanh_grad``, ``gelu_grad``,
-  ``prelu_grad``; for PReLU's slope, ``min(x, 0)``). These derivatives are public
-  functions too, used on the activations and backpropagation pages; the backward is made
-  of tensor operations, so autograd differentiates it again for second derivatives.
+- The activations ``relu``, ``leaky_relu``, ``sigmoid``, ``tanh``, ``gelu``, ``silu`` and
+  ``prelu`` have hand-written backward passes: ``torch.autograd.Function`` subclasses
+  (``_Pointwise``, ``_PReLU``) whose ``backward`` multiplies the incoming gradient by the
+  derivative (``relu_grad``, ``leaky_relu_grad``, ``sigmoid_grad``, ``tanh_grad``,
+  ``gelu_grad``, ``silu_grad``, ``prelu_grad``; for PReLU's slope, ``min(x, 0)``). These
+  derivatives are public functions too, used on the activations and backpropagation pages;
+  the backward is made of tensor operations, so autograd differentiates it again for second
+  derivatives.
 - Every other function (``softmax``, ``log_softmax``, the losses, the normalisations,
   ``dropout``) has no backward of its own: autograd differentiates its elementary
   operations.
@@ -56,6 +57,8 @@ __all__ = [
     "relu_grad",
     "sigmoid",
     "sigmoid_grad",
+    "silu",
+    "silu_grad",
     "softmax",
     "tanh",
     "tanh_grad",
@@ -319,7 +322,29 @@ def gelu_grad(input: Tensor, approximate: str = "none") -> Tensor:
 # --8<-- [end:gelu]
 
 
+# --8<-- [start:silu]
+def _silu(x: Tensor) -> Tensor:
+    # x · σ(x); σ underflows to 0 for x < -88.72 in float32, and x · 0 = -0.0: the right limit
+    return x * _sigmoid(x)
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    r"""``SiLU(x) = x σ(x) = x / (1 + e^{-x})``, also called Swish (with β = 1)."""
+    out = _pointwise(_silu, silu_grad, input)
+    return input.copy_(out) if inplace else out
+
+
+def silu_grad(input: Tensor) -> Tensor:
+    """d SiLU / dx = σ(x) + x σ(x)(1 - σ(x)) = σ(x)(1 + x(1 - σ(x)))."""
+    s = sigmoid(input)
+    return s * (1 + input * (1 - s))
+
+
+# --8<-- [end:silu]
+
+
 # ----------------------------------------------------------------------------- softmax
+# --8<-- [start:shifted]
 def _shifted(
     input: Tensor, dim: int | None, dtype: torch.dtype | None, name: str
 ) -> tuple[Tensor, int]:
@@ -337,6 +362,9 @@ def _shifted(
     if input.numel() == 0:
         return input.clone(), dim
     return input - input.amax(dim=dim, keepdim=True).detach(), dim
+
+
+# --8<-- [end:shifted]
 
 
 # --8<-- [start:softmax]

@@ -2,6 +2,9 @@
 
 Each class keeps the article's attribute names (``linear``, ``fc1``, ``bn``,
 ``net`` ...), so that code written against the article works unchanged.
+
+``perceptron_rule`` is not the article's: it is Rosenblatt's learning rule for a single
+perceptron (no gradient), shown on the perceptron page.
 """
 
 from __future__ import annotations
@@ -12,7 +15,14 @@ import torch.nn as nn
 
 # --8<-- [end:imports]
 
-__all__ = ["MLP", "ConvBlock", "Perceptron", "RegularizedMLP", "make_classifier"]
+__all__ = [
+    "MLP",
+    "ConvBlock",
+    "Perceptron",
+    "RegularizedMLP",
+    "make_classifier",
+    "perceptron_rule",
+]
 
 
 # --8<-- [start:perceptron]
@@ -37,6 +47,72 @@ class Perceptron(nn.Module):
 
 
 # --8<-- [end:perceptron]
+
+
+def _check_perceptron_rule_args(X: torch.Tensor, y: torch.Tensor, epochs: int, lr: float) -> None:
+    if not isinstance(X, torch.Tensor) or X.ndim != 2 or not X.is_floating_point():
+        got = f"shape {tuple(X.shape)}, {X.dtype}" if isinstance(X, torch.Tensor) else repr(X)
+        raise ValueError(f"X must be a 2-D floating-point tensor (N, d), got {got}")
+    if X.shape[0] == 0:
+        raise ValueError(f"X must hold at least one sample, got shape {tuple(X.shape)}")
+    if not bool(torch.isfinite(X).all()):
+        bad = int((~torch.isfinite(X)).sum())
+        raise ValueError(f"X must be finite, got {bad} NaN or infinite values")
+    if not isinstance(y, torch.Tensor) or tuple(y.shape) != (X.shape[0],):
+        what = f"shape {tuple(y.shape)}" if isinstance(y, torch.Tensor) else repr(y)
+        raise ValueError(f"y must be a tensor of shape ({X.shape[0]},) like X's rows, got {what}")
+    labels = sorted(set(y.tolist()))
+    if not set(labels) <= {-1, 1}:
+        raise ValueError(f"y must hold the labels -1 and 1 only, got the values {labels}")
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be a positive int, got {epochs!r}")
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr < float("inf"):
+        raise ValueError(f"lr must be a positive finite number, got {lr!r}")
+
+
+# --8<-- [start:perceptron_rule]
+def perceptron_rule(
+    X: torch.Tensor, y: torch.Tensor, epochs: int = 100, lr: float = 1.0
+) -> tuple[torch.Tensor, torch.Tensor, list[int]]:
+    """Rosenblatt 的感知机学习规则：不求梯度，只在分错时更新。
+
+    从 ``w = 0``、``b = 0`` 开始，每轮按顺序查看每个样本；``y_i (w·x_i + b) <= 0``
+    （分错，或恰好落在决策边界上）时更新 ``w ← w + lr·y_i·x_i``、``b ← b + lr·y_i``。
+    某一轮一次也没有分错时停止：再遍历下去也不会有任何更新。
+
+    Args:
+        X: 形状 ``(N, d)`` 的浮点张量，每行一个样本。
+        y: 形状 ``(N,)`` 的标签，只能取 -1 或 1。
+        epochs: 最多遍历训练集的轮数（正整数）。
+        lr: 学习率 η（正数）。
+
+    Returns:
+        ``(w, b, mistakes)``：权重（形状 ``(d,)``）、偏置（0 维张量）和每一轮分错
+        （也就是更新）的次数。收敛时 ``mistakes`` 以第一个 0 结尾，否则长度为 ``epochs``。
+
+    Raises:
+        ValueError: 参数不合法时，信息里写明参数名和值。
+    """
+    _check_perceptron_rule_args(X, y, epochs, lr)
+    w = torch.zeros(X.shape[1], dtype=X.dtype, device=X.device)
+    b = torch.zeros((), dtype=X.dtype, device=X.device)
+    labels = y.to(X.dtype)
+    mistakes: list[int] = []
+    with torch.no_grad():
+        for _ in range(epochs):
+            count = 0
+            for x_i, y_i in zip(X, labels, strict=True):
+                if y_i * (w @ x_i + b) <= 0:  # 分错（或落在边界上）才更新
+                    w += lr * y_i * x_i
+                    b += lr * y_i
+                    count += 1
+            mistakes.append(count)
+            if count == 0:  # 全部分对：已经收敛
+                break
+    return w, b, mistakes
+
+
+# --8<-- [end:perceptron_rule]
 
 
 # --8<-- [start:mlp]

@@ -21,6 +21,7 @@ __all__ = [
     "LeakyReLU",
     "PReLU",
     "ReLU",
+    "SiLU",
     "Sigmoid",
     "Tanh",
 ]
@@ -112,6 +113,17 @@ class GELU(nn.Module):
 
     def forward(self, input: Tensor) -> Tensor:
         return F.gelu(input, approximate=self.approximate)
+
+
+class SiLU(nn.Module):
+    """``x σ(x)`` (SiLU, also called Swish)."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.silu(input, inplace=self.inplace)
 
 
 class Dropout(nn.Module):

@@ -323,8 +323,15 @@ def _differentiable(args: list[Any]) -> list[int]:
 
 
 def _call(fn: Callable[..., Tensor], args: list[Any], kwargs: dict[str, Any]) -> Tensor:
-    """``fn(*args, **kwargs)`` with the CPU generator seeded alike for every call (dropout
-    draws its mask from it), restored afterwards."""
+    """``fn(*args, **kwargs)`` with the generator of the arguments' device seeded alike for
+    every call (dropout draws its mask from it), restored afterwards."""
+    cuda = next(
+        (a.device for a in [*args, *kwargs.values()] if isinstance(a, Tensor) and a.is_cuda), None
+    )
+    if cuda is not None:
+        with torch.random.fork_rng(devices=[cuda]):
+            torch.cuda.manual_seed(0)
+            return fn(*args, **kwargs)
     generator = torch.default_generator  # torch.manual_seed also queues a seed for every
     state = generator.get_state()  # accelerator, which takes milliseconds
     generator.manual_seed(0)
@@ -403,7 +410,7 @@ def compare(op: OpInfo, sample: Sample, *, gradients: bool = True) -> None:
     positions = _differentiable(theirs_args)
     upstream = torch.randn(
         theirs.shape, generator=torch.Generator().manual_seed(1), dtype=theirs.dtype
-    )
+    ).to(theirs.device)
     # (out * upstream).sum() rather than grad_outputs=upstream, which imports sympy (~1 s)
     ours_grads = torch.autograd.grad(
         (ours * upstream).sum(), [ours_args[i] for i in positions], allow_unused=True
@@ -724,6 +731,7 @@ def _registry() -> tuple[OpInfo, ...]:
             bench=(Bench(_ROW), Bench(_ROW, "gelu (tanh)", {"approximate": "tanh"})),
             **_ACTIVATION,
         ),
+        OpInfo("silu", "torch.nn.functional.silu", options=_KINKS, bench=_BENCH, **_ACTIVATION),
         OpInfo(
             "softmax",
             "torch.nn.functional.softmax",

@@ -30,6 +30,7 @@ def _close(ours, theirs, **kw):
         (F.tanh_grad, F.tanh, {}),
         (F.gelu_grad, F.gelu, {}),
         (F.gelu_grad, F.gelu, {"approximate": "tanh"}),
+        (F.silu_grad, F.silu, {}),
     ],
 )
 def test_activation_derivatives_equal_autograd(grad, fn, kwargs):

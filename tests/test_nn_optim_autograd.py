@@ -24,6 +24,7 @@ D = torch.float64
         (nn.Sigmoid(), tnn.Sigmoid()),
         (nn.Tanh(), tnn.Tanh()),
         (nn.GELU(), tnn.GELU()),
+        (nn.SiLU(), tnn.SiLU()),
         (nn.GELU("tanh"), tnn.GELU("tanh")),
     ],
 )
