@@ -61,7 +61,7 @@ PACKAGE_TESTS := tests/test_functional.py tests/test_ops.py \
 	tests/test_nn_optim_autograd.py tests/test_models.py tests/test_data.py \
 	tests/test_training.py tests/test_cli.py tests/test_testing.py tests/test_init.py \
 	tests/test_checkpoint.py tests/test_amp.py tests/test_distributed.py \
-	tests/test_perceptron_rule.py
+	tests/test_perceptron_rule.py tests/test_split.py
 PKG_VENV = .venv-$(subst ==,-,$(TORCH))
 test-package:
 	$(PYTHON) -m venv $(PKG_VENV)

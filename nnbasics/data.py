@@ -7,9 +7,16 @@ the global generator instead).
 
 from __future__ import annotations
 
-import torch
+import math
+import numbers
+import warnings
+from collections.abc import Sequence
+from typing import Any
 
-__all__ = ["make_blobs", "make_random_classification", "make_xor"]
+import torch
+from torch.utils.data import Subset
+
+__all__ = ["make_blobs", "make_random_classification", "make_xor", "random_split"]
 
 
 def _generator(seed: int | None) -> torch.Generator | None:
@@ -114,3 +121,79 @@ def make_blobs(
     y = torch.randint(0, n_classes, (n_samples,), generator=g)
     X = centres[y] + spread * torch.randn(n_samples, n_features, generator=g)
     return X, y
+
+
+# --8<-- [start:random_split]
+def random_split(
+    dataset: Any,
+    lengths: Sequence[int | float],
+    generator: torch.Generator | None = None,
+) -> list[Subset[Any]]:
+    """Split ``dataset`` at random into non-overlapping subsets, as
+    ``torch.utils.data.random_split`` does: for the same generator state both return subsets
+    with the same indices, in the same order.
+
+    ``lengths`` are either the sizes of the subsets (ints summing to ``len(dataset)``) or
+    fractions summing to 1. Fractions become ``floor(len(dataset) * fraction)`` items each; the
+    items this leaves over are handed out one at a time to the subsets in order (the first
+    subset, the second, ..., starting again at the first), PyTorch's rule. As in PyTorch,
+    lengths whose sum is 1 are read as fractions, so ``[1]`` or ``[0, 1]`` means the whole set.
+
+    Args:
+        dataset: anything with ``len()`` and indexing (a ``Dataset``, a list, a ``range``).
+        lengths: subset sizes, or fractions of ``len(dataset)`` summing to 1.
+        generator: the ``torch.Generator`` that draws the permutation; ``None`` uses PyTorch's
+            global generator (``torch.manual_seed``), like PyTorch's default.
+
+    Returns:
+        One ``torch.utils.data.Subset`` per entry of ``lengths``.
+
+    Raises:
+        ValueError: a fraction outside [0, 1], a size that is not a non-negative int, or sizes
+            that do not add up to ``len(dataset)``.
+    """
+    lengths = list(lengths)
+    for i, length in enumerate(lengths):
+        if isinstance(length, bool) or not isinstance(length, numbers.Real):
+            raise ValueError(f"lengths[{i}] must be an int or a fraction, got {length!r}")
+    n = len(dataset)
+    total = sum(lengths)
+    if math.isclose(total, 1) and total <= 1:  # fractions
+        sizes = []
+        for i, fraction in enumerate(lengths):
+            if not 0 <= fraction <= 1:
+                raise ValueError(f"lengths[{i}] must be a fraction in [0, 1], got {fraction!r}")
+            sizes.append(math.floor(n * fraction))
+        # the items left over by floor(): one each to the subsets in turn
+        for i in range(n - sum(sizes)):
+            sizes[i % len(sizes)] += 1
+        for i, size in enumerate(sizes):
+            if size == 0:
+                warnings.warn(f"subset {i} of random_split is empty", UserWarning, stacklevel=2)
+    else:  # sizes
+        if total != n:
+            raise ValueError(
+                f"lengths must sum to len(dataset) = {n} (or be fractions summing to 1), "
+                f"got {lengths!r} with sum {total!r}"
+            )
+        sizes = []
+        for i, length in enumerate(lengths):
+            # an int or a numpy int, not a float such as 2.0
+            if not isinstance(length, numbers.Integral) or length < 0:
+                raise ValueError(
+                    f"lengths[{i}] must be an int >= 0 (or all lengths fractions summing to 1), "
+                    f"got {length!r}"
+                )
+            sizes.append(int(length))
+
+    # one random permutation of all indices, cut into consecutive pieces
+    indices = torch.randperm(n, generator=generator).tolist()
+    subsets: list[Subset[Any]] = []
+    start = 0
+    for size in sizes:
+        subsets.append(Subset(dataset, indices[start : start + size]))
+        start += size
+    return subsets
+
+
+# --8<-- [end:random_split]

@@ -35,6 +35,7 @@ __all__ = [
     "dropout_gap",
     "mse_vs_huber",
     "optimizer_paths",
+    "overfitting_curves",
     "perceptron_vs_mlp",
     "to_svg",
     "training_loss_curve",
@@ -303,24 +304,46 @@ def optimizer_paths(steps: int = 60) -> Figure:
 
 
 # --8<-- [start:cosine_schedule]
-def cosine_schedule(epochs: int = 100, lr: float = 0.1, eta_min: float = 0.001) -> Figure:
-    """The learning rate of nnbasics' ``CosineAnnealingLR`` over ``epochs`` epochs."""
+def cosine_schedule(
+    epochs: int = 100, lr: float = 0.1, eta_min: float = 0.001, warmup: int = 10
+) -> Figure:
+    """The learning rate of nnbasics' ``CosineAnnealingLR`` over ``epochs`` epochs, and of
+    ``warmup`` epochs of linear warmup (``LinearLR`` from 0.1 ``lr``) then cosine decay over
+    the remaining epochs, joined by ``SequentialLR``."""
     from nnbasics import optim
 
-    optimizer = optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr)
-    scheduler = optim.CosineAnnealingLR(optimizer, T_max=epochs, eta_min=eta_min)
-    lrs = []
-    for _ in range(epochs + 1):
-        lrs.append(optimizer.param_groups[0]["lr"])
-        optimizer.step()
-        scheduler.step()
-    fig, ax = _figure(height=3.0)
-    ax.plot(range(epochs + 1), lrs)
+    def rates(make: Callable[[torch.optim.Optimizer], Any]) -> list[float]:
+        optimizer = optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr)
+        scheduler = make(optimizer)
+        lrs = []
+        for _ in range(epochs + 1):
+            lrs.append(optimizer.param_groups[0]["lr"])
+            optimizer.step()
+            scheduler.step()
+        return lrs
+
+    curves = {
+        f"余弦退火（T_max={epochs}）": lambda o: optim.CosineAnnealingLR(
+            o, T_max=epochs, eta_min=eta_min
+        ),
+        f"{warmup} 轮线性预热 + 余弦退火（T_max={epochs - warmup}）": lambda o: optim.SequentialLR(
+            o,
+            [
+                optim.LinearLR(o, start_factor=0.1, total_iters=warmup),
+                optim.CosineAnnealingLR(o, T_max=epochs - warmup, eta_min=eta_min),
+            ],
+            milestones=[warmup],
+        ),
+    }
+    fig, ax = _figure(height=3.2)
+    for label, make in curves.items():
+        ax.plot(range(epochs + 1), rates(make), label=label)
     ax.set(
-        title=f"余弦退火：T_max={epochs}，η_max={lr}，η_min={eta_min}",
+        title=f"余弦退火与线性预热：η_max={lr}，η_min={eta_min}",
         xlabel="轮（epoch）",
         ylabel="学习率",
     )
+    ax.legend(fontsize=8)
     return fig
 
 
@@ -460,3 +483,67 @@ def training_loss_curve(epochs: int = 50) -> Figure:
 
 
 # --8<-- [end:training_loss_curve]
+
+
+# --8<-- [start:overfitting_curves]
+def overfitting_curves(epochs: int = 300, seed: int = 1) -> Figure:
+    """A too-large MLP (1 -> 64 -> 64 -> 1, Tanh) fitted by Adam to 15 noisy points of
+    ``sin(3x)``, one full-batch step per epoch: the points and the fit at the epoch of the
+    lowest validation loss and at the last epoch (left); training and validation loss per
+    epoch, that epoch marked (right)."""
+    import copy
+
+    def make_data(n: int, data_seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+        g = torch.Generator().manual_seed(data_seed)
+        x = torch.rand(n, 1, generator=g) * 2 - 1
+        return x, torch.sin(3 * x) + 0.3 * torch.randn(n, 1, generator=g)
+
+    x_train, y_train = make_data(15, seed)
+    x_val, y_val = make_data(200, 100)
+    torch.manual_seed(seed)
+    model = nn.Sequential(
+        nn.Linear(1, 64), nn.Tanh(), nn.Linear(64, 64), nn.Tanh(), nn.Linear(64, 1)
+    )
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
+    mse = nn.functional.mse_loss
+    train, val = [], []
+    best_state: dict[str, torch.Tensor] = {}
+    for _ in range(epochs):
+        optimizer.zero_grad()
+        mse(model(x_train), y_train).backward()
+        optimizer.step()
+        with torch.no_grad():
+            train.append(mse(model(x_train), y_train).item())
+            val.append(mse(model(x_val), y_val).item())
+        if val[-1] == min(val):
+            best_state = copy.deepcopy(model.state_dict())
+    best = val.index(min(val)) + 1  # epochs count from 1
+    grid = torch.linspace(-1, 1, 400).unsqueeze(1)
+    with torch.no_grad():
+        last_fit = model(grid)
+        model.load_state_dict(best_state)
+        best_fit = model(grid)
+
+    fig, (ax_fit, ax_loss) = _figure(ncols=2, width=9.0, height=3.8)
+    ax_fit.plot(grid, torch.sin(3 * grid), color="k", linestyle=":", label="真实函数 sin(3x)")
+    ax_fit.plot(grid, best_fit, color="tab:blue", label=f"第 {best} 轮（验证损失最低）")
+    ax_fit.plot(grid, last_fit, color="tab:red", label=f"第 {epochs} 轮")
+    ax_fit.scatter(x_train, y_train, color="k", s=14, zorder=3, label="15 个训练样本")
+    ax_fit.set(title="模型的拟合", xlabel="x", ylabel="y")
+    ax_fit.legend(fontsize=8, loc="lower right")
+    epoch_axis = range(1, epochs + 1)
+    ax_loss.plot(epoch_axis, train, color="tab:orange", linestyle="--", label="训练集")
+    ax_loss.plot(epoch_axis, val, color="tab:green", label="验证集（200 个样本）")
+    ax_loss.axvline(best, color="tab:blue", linewidth=1, label=f"第 {best} 轮：验证损失最低")
+    ax_loss.axhline(0.09, color="k", linestyle=":", linewidth=1, label="噪声的方差 0.3² = 0.09")
+    ax_loss.set(
+        title="训练集与验证集的损失",
+        xlabel="轮（epoch）",
+        ylabel="均方误差（MSE）",
+        yscale="log",
+    )
+    ax_loss.legend(fontsize=8)
+    return fig
+
+
+# --8<-- [end:overfitting_curves]
