@@ -147,7 +147,7 @@ def to_svg(fig: Figure) -> str:
 
 # --8<-- [start:activation_curves]
 def activation_curves() -> Figure:
-    """ReLU, Leaky ReLU, Sigmoid, Tanh and GELU (left) and their derivatives (right),
+    """ReLU, Leaky ReLU, Sigmoid, Tanh, GELU and SiLU (left) and their derivatives (right),
     computed by ``nnbasics.functional``."""
     from nnbasics import functional as F
 
@@ -158,6 +158,7 @@ def activation_curves() -> Figure:
         ("Sigmoid", F.sigmoid(x), F.sigmoid_grad(x)),
         ("Tanh", F.tanh(x), F.tanh_grad(x)),
         ("GELU", F.gelu(x), F.gelu_grad(x)),
+        ("SiLU", F.silu(x), F.silu_grad(x)),
     ]
     fig, (left, right) = _figure(ncols=2, width=8.0)
     for name, y, dy in curves:
