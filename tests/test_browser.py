@@ -217,16 +217,24 @@ SEARCHES = {
     "死神经元": "activations/",
     "ReLU": "activations/",
     "GELU": "activations/",
+    "SiLU": "activations/",
+    "万能逼近定理": "perceptron/",
     "权重衰减": "optimizers/",
     "AdamW": "optimizers/",
     "余弦退火": "optimizers/",
     "动量": "optimizers/",
     "学习率": "optimizers/",
+    "RMSProp": "optimizers/",
+    "Nesterov": "optimizers/",
+    "学习率预热": "optimizers/",
+    "warmup": "optimizers/",
     "标签平滑": "losses/",  # not the tags page (标签)
     "交叉熵": "losses/",
-    "softmax": "losses/",
+    "softmax": "activations/",  # the output activation; cross-entropy links to it
     "均方误差": "losses/",
     "CTC": "losses/",
+    "KL 散度": "losses/",
+    "最大似然": "losses/",
     "批量规范化": "batch-norm/",
     "批量归一化": "batch-norm/",  # another translation
     "BatchNorm": "batch-norm/",
@@ -234,9 +242,15 @@ SEARCHES = {
     "Dropout": "dropout/",
     "暂退法": "dropout/",
     "随机失活": "dropout/",  # another translation
-    "过拟合": "dropout/",
+    "过拟合": "overfitting/",
+    "欠拟合": "overfitting/",
+    "早停": "overfitting/",
+    "测试集": "overfitting/",
     "梯度裁剪": "training/",
     "验证集": "training/",
+    "检查点": "training-advanced/",
+    "混合精度": "training-advanced/",
+    "DDP": "training-advanced/",
     "术语表": "glossary/",
 }
 
