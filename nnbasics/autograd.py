@@ -40,16 +40,18 @@ class MLPGradients(dict[str, Tensor]):
 
 # --8<-- [start:manual_mlp]
 class TwoLayerMLP:
-    r"""``ŷ = W₂ φ(W₁ x + b₁) + b₂`` with hand-written backpropagation.
+    r"""``Ŷ = φ(X W₁ᵀ + b₁) W₂ᵀ + b₂`` with hand-written backpropagation, batched and
+    row-major as ``nn.Linear`` computes it (``x @ W.T + b``, one sample per row of ``X``).
 
-    Forward caches ``x``, ``h = W₁x + b₁`` and ``a = φ(h)``. Given ``∂L/∂ŷ``, backward
-    applies the chain rule::
+    Forward caches ``X``, ``H = X W₁ᵀ + b₁`` and ``A = φ(H)``. Given ``∂L/∂Ŷ`` (for a mean
+    loss already divided by the number of elements), backward applies the chain rule
+    (``1ᵀ G``: the sum of the rows of ``G``, over the samples)::
 
-        ∂L/∂W₂ = (∂L/∂ŷ)ᵀ a        ∂L/∂b₂ = Σ ∂L/∂ŷ
-        ∂L/∂a  = ∂L/∂ŷ W₂
-        ∂L/∂h  = ∂L/∂a ⊙ φ'(h)
-        ∂L/∂W₁ = (∂L/∂h)ᵀ x        ∂L/∂b₁ = Σ ∂L/∂h
-        ∂L/∂x  = ∂L/∂h W₁
+        ∂L/∂W₂ = (∂L/∂Ŷ)ᵀ A        ∂L/∂b₂ = 1ᵀ ∂L/∂Ŷ
+        ∂L/∂A  = (∂L/∂Ŷ) W₂
+        ∂L/∂H  = ∂L/∂A ⊙ φ'(H)
+        ∂L/∂W₁ = (∂L/∂H)ᵀ X        ∂L/∂b₁ = 1ᵀ ∂L/∂H
+        ∂L/∂X  = (∂L/∂H) W₁
     """
 
     def __init__(self, w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor, activation: str = "gelu"):
@@ -75,7 +77,7 @@ class TwoLayerMLP:
     __call__ = forward
 
     def backward(self, grad_output: Tensor) -> MLPGradients:
-        """Gradients of the loss for every parameter and the input, given ``∂L/∂ŷ``."""
+        """Gradients of the loss for every parameter and the input, given ``∂L/∂Ŷ``."""
         if self._cache is None:
             raise RuntimeError("call forward before backward")
         x, h, a = self._cache
