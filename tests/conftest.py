@@ -100,22 +100,16 @@ def _start_site_build(base: Path) -> None:
     _in_background(command, dest.with_suffix(".log"), dest.with_suffix(".status"))
 
 
-# the kernels a reader's CPU may have when it has neither AVX2 nor AVX-512: each docs block runs
-# once under them (tests/test_docs.py) and once under this machine's (pytest-codeblocks)
-OTHER_CAPABILITY = "default"
-
-
 def start_page_runs(base: Path, pages: list[Path] | None = None) -> Path:
     """Start, once per test run and in the background, the run of the blocks of ``pages``
-    (default: every page) under ``OTHER_CAPABILITY`` (``tools/docblocks.py --save-runs``); the
-    folder its results go to."""
+    (default: every page) top to bottom under ``docblocks.TEST_CONFIG`` (PyTorch's plain
+    kernels, two threads: ``tools/docblocks.py --save-runs``); the folder its results go to."""
     folder, lock = shared(base, "page-runs")
     with lock:
         if folder.exists():
             return folder
         folder.mkdir()
-    script = ROOT / "tools" / "docblocks.py"
-    command = [sys.executable, script, "--save-runs", folder, "--capability", OTHER_CAPABILITY]
+    command = [sys.executable, ROOT / "tools" / "docblocks.py", "--save-runs", folder]
     _in_background([*command, *(pages or [])], folder / "log", folder / "status")
     return folder
 

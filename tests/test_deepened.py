@@ -333,12 +333,20 @@ def test_page_cells_skip_includes_and_keep_indented_solutions():
 def test_word_count_and_reading_time():
     pagemeta = _hook("pagemeta")
     assert pagemeta.count_words("神经网络 is fun, 2025 年<!-- 注释 -->") == 4 + 3 + 1
-    assert pagemeta.reading_minutes(1443) == 5  # the source wiki's own figure
-    assert pagemeta.reading_minutes(1) == 1
     seed = (ROOT / "tests" / "article" / "seed.txt").read_text(encoding="utf-8")
     words = pagemeta.count_words(seed)
     # the seed lost its Markdown (indentation, fences), so it counts fewer than 1443
-    assert 1200 < words <= 1443 and pagemeta.reading_minutes(words) == 5
+    assert 1200 < words <= 1443
+    page = ROOT / "docs" / "x.md"
+    # 600 Chinese characters (2 min) + 400 Latin words (2 min) + 30 lines of code and output
+    # (2 min, blank lines not counted), an include counted as the lines it shows
+    prose = "字" * 600 + "\n\n" + "word " * 400 + "\n<!-- 注释 不算 -->\n"
+    code = "```python\n" + "x = 1\n\n" * 20 + "```\n\n```text\n" + "1\n" * 10 + "```\n"
+    assert pagemeta.reading_minutes(prose + code, page) == 6
+    include = '```python title="nnbasics/models.py"\n--8<-- "nnbasics/models.py:mlp"\n```\n'
+    shown = [s for s in docblocks.included_lines('--8<-- "nnbasics/models.py:mlp"') if s.strip()]
+    assert len(shown) > 5 and all("--8<--" not in s for s in shown)
+    assert pagemeta.reading_minutes(include, page) == len(shown) / 15
 
 
 def test_every_page_shows_words_dates_tags_and_change_log(built_site: Path):

@@ -23,14 +23,14 @@ from pathlib import Path
 
 import docblocks
 import pytest
-from conftest import OTHER_CAPABILITY, start_page_runs
+from conftest import start_page_runs
 
 ALL_BLOCKS = [b for path in docblocks.markdown_files() for b in docblocks.blocks(path)]
 
 
 @pytest.fixture(scope="session")
 def page_runs(tmp_path_factory: pytest.TempPathFactory):
-    """The results of each page's top-to-bottom run under ``OTHER_CAPABILITY``: one run per
+    """The results of each page's top-to-bottom run under ``docblocks.TEST_CONFIG``: one run per
     test run, started in the background at collection (tests/conftest.py); a test waits for
     its page's results."""
     folder = start_page_runs(tmp_path_factory.getbasetemp())
@@ -60,8 +60,8 @@ def test_block_prints_what_the_page_shows_on_plain_kernels(block, page_runs):
     assert result.stderr == "", f"a reader would see this on stderr:\n{result.stderr}"
     expected = block.expected.code if block.expected else ""
     assert result.stdout == expected, (
-        f"output differs under ATEN_CPU_CAPABILITY={OTHER_CAPABILITY} (or is stale): print what "
-        "holds on every CPU (a bound, rounded digits), then run `make update-docs`"
+        f"output differs under {docblocks.TEST_CONFIG}, top to bottom (or is stale): print what "
+        "holds on every CPU and thread count (a bound, rounded digits), then run `make update-docs`"
     )
 
 
@@ -223,3 +223,37 @@ def test_update_records_and_removes_versions(tmp_path: Path, monkeypatch: pytest
     assert docblocks.update([page]) == 0  # nothing printed any more: no versions claimed
     assert docblocks.recorded_versions(page) is None
     assert page.read_text(encoding="utf-8").startswith("---\ntags:\n  - x\n---\n")
+
+
+def test_update_refuses_an_output_that_differs_between_configurations(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """The sweep names the block, the differing lines and the configurations, and leaves the
+    page untouched (no half-rewritten page), while a stable page beside it is written."""
+    unstable = tmp_path / "unstable.md"
+    original = (
+        "```python\nprint('同')\n```\n\n"
+        "```python\nimport torch\n\nprint('threads', torch.get_num_threads())\n"
+        "print(torch.backends.cpu.get_cpu_capability())\n```\n\n"
+        f"{docblocks.MARKER}\n\n```text\nold\n```\n"
+    )
+    unstable.write_text(original, encoding="utf-8")
+    stable = tmp_path / "stable.md"
+    stable.write_text("```python\nprint(6 * 7)\n```\n", encoding="utf-8")
+    assert docblocks.update([unstable, stable]) == 1
+    err = capsys.readouterr().err
+    assert unstable.read_text(encoding="utf-8") == original
+    assert "```text\n42\n```" in stable.read_text(encoding="utf-8")
+    assert f"{unstable}:5: the output differs between configurations" in err
+    assert "'threads 1'  under" in err and "'threads 2'  under" in err
+    assert "'DEFAULT'" in err and "default, 2 threads, block alone" in err
+    assert f"NOT UPDATED {unstable}" in err
+
+
+def test_sweep_skips_what_this_cpu_cannot_run_and_says_why():
+    reason = docblocks.producible(docblocks.Config("avx512", 1))
+    with_avx512 = "avx512f" in docblocks._cpu()
+    assert (reason is None) == with_avx512, reason
+    if reason is not None:
+        assert "cannot run PyTorch's avx512 kernels" in reason
+    assert docblocks.producible(docblocks.Config("default", 1)) is None

@@ -58,5 +58,5 @@ def test_blocks_can_run_with_another_instruction_set():
         ["import torch", "print(torch.backends.cpu.get_cpu_capability())"],
     )
     plain = {"DEFAULT\n", "NO AVX\n"}  # PyTorch 2.6 calls them "NO AVX"
-    assert docblocks.run_block(fence, capability="default").stdout in plain
+    assert docblocks.run_block(fence, docblocks.Config("default", 1)).stdout in plain
     assert docblocks.run_block(fence).stdout not in plain

@@ -14,8 +14,13 @@ is kept up to date here as well. Anything else that looks like Python is an erro
 
 Usage (from the repository root)::
 
-    python tools/docblocks.py --update   # rerun every block, rewrite expected outputs
-    python tools/docblocks.py --check    # rerun every block, fail on a difference
+    python tools/docblocks.py --update   # sweep every block, rewrite expected outputs
+    python tools/docblocks.py --check    # sweep every block, fail on a difference
+
+The sweep (:func:`sweep`) runs each page's blocks under every configuration this machine can
+produce (PyTorch's AVX-512, AVX2 and default kernels, MKL and oneDNN capped to match, with 1
+and 2 threads), both top to bottom in the page's run and each block alone, and refuses an
+output that differs between them.
     python tools/docblocks.py --lint     # ruff check + ruff format --check every block
     python tools/docblocks.py --format   # ruff format every block in place
 """
@@ -23,12 +28,16 @@ Usage (from the repository root)::
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
 import subprocess
 import sys
 import tempfile
+import textwrap
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -129,6 +138,32 @@ def parse(path: Path, text: str | None = None) -> list[Fence]:
         fences.append(Fence(path, i, j, indent, fence, info, body))
         i = j + 1
     return fences
+
+
+_INCLUDE = re.compile(r"""--8<--\s+(["'])(?P<file>[^"':]+)(?::(?P<section>[\w-]+))?\1""")
+
+
+def included_lines(line: str) -> list[str]:
+    """The lines a ``--8<-- "file:section"`` include line brings in (pymdownx.snippets: the
+    lines between ``--8<-- [start:section]`` and ``--8<-- [end:section]``, the marker lines
+    left out, or the whole file without a section).
+
+    Raises:
+        ValueError: for a line that is not an include, a missing file or section.
+    """
+    m = _INCLUDE.search(line)
+    if not m:
+        raise ValueError(f"not a snippet include: {line!r}")
+    source = (ROOT / m.group("file")).read_text(encoding="utf-8").splitlines()
+    section = m.group("section")
+    if section is None:
+        return [s for s in source if "--8<-- [" not in s]
+    try:
+        start = source.index(next(s for s in source if s.strip().endswith(f"[start:{section}]")))
+        end = source.index(next(s for s in source if s.strip().endswith(f"[end:{section}]")))
+    except StopIteration:
+        raise ValueError(f"{m.group('file')} has no section {section!r}") from None
+    return [s for s in source[start + 1 : end] if "--8<-- [" not in s]
 
 
 def markdown_files() -> list[Path]:
@@ -247,129 +282,266 @@ class Result:
     returncode: int
 
 
-# Runs in the fresh interpreter of run_page: the blocks (JSON on stdin) top to bottom in one
-# namespace, as the page's notebook runs them, each block's output caught on its own.
-_PAGE_RUNNER = r"""
-import contextlib, io, json, subprocess, sys, traceback
+@dataclass(frozen=True)
+class Config:
+    """One configuration a reader's machine may run a block under: PyTorch's kernels for an
+    instruction set (``isa``: ``"avx512"``, ``"avx2"`` or ``"default"``, the plain x86-64 kernels
+    without AVX) and a number of threads.
 
-def global_state():
-    # what a block could change for every block after it (a reader pasting the next block
-    # into the same interpreter would get other output): PyTorch's and NumPy's settings
-    if not uses_torch:  # a page without PyTorch: nothing to import, nothing to watch
-        return {}
-    import numpy, torch
-    return {
-        "default dtype": torch.get_default_dtype(),
-        "print options": repr(torch.tensor([1 / 3, 1e8])),
-        "grad mode": torch.is_grad_enabled(),
-        "deterministic algorithms": torch.are_deterministic_algorithms_enabled(),
-        "anomaly detection": torch.is_anomaly_enabled(),
-        "threads": torch.get_num_threads(),
-        "numpy print options": numpy.get_printoptions(),
+    PyTorch's own element-wise and reduction kernels follow ``ATEN_CPU_CAPABILITY``; the matrix
+    products and convolutions go through MKL and oneDNN, which pick their own kernels, so they are
+    capped to the same instruction set (``MKL_ENABLE_INSTRUCTIONS``, ``ONEDNN_MAX_CPU_ISA``): on an
+    AVX-512 machine, ``avx2`` then stands for GitHub's AVX2 runners, ``default`` for a CPU without
+    AVX. The thread count changes how reductions are split, hence their last digits.
+    """
+
+    isa: str
+    threads: int
+
+    _LIBRARY_CAPS = {  # noqa: RUF012 (a class constant, not a field)
+        "avx2": {"MKL_ENABLE_INSTRUCTIONS": "AVX2", "ONEDNN_MAX_CPU_ISA": "AVX2"},
+        "default": {"MKL_ENABLE_INSTRUCTIONS": "SSE4_2", "ONEDNN_MAX_CPU_ISA": "SSE41"},
     }
 
-uses_torch, todo = json.load(sys.stdin)
-namespace = {"__name__": "__main__", "__builtins__": __builtins__}
-before = global_state()
-results = []
-for kind, code, location in todo:
-    if kind == "shell":
-        proc = subprocess.run(["bash", "-c", code], capture_output=True, text=True)
-        results.append((proc.stdout, proc.stderr, proc.returncode))
-        continue
-    out, err, status = io.StringIO(), io.StringIO(), 0
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            exec(compile(code, location, "exec"), namespace)
-        except SystemExit as stop:
-            status = stop.code if isinstance(stop.code, int) else 1
-        except BaseException:
-            traceback.print_exc()
-            status = 1
-    after = global_state()
-    for what in (k for k in before if after[k] != before[k]):
-        err.write(f"{location}: the block changes {what} for every block after it "
-                  f"({before[what]!r} -> {after[what]!r}); restore it in the block\n")
-        status = status or 1
-    before = after
-    results.append((out.getvalue(), err.getvalue(), status))
-sys.__stdout__.write(json.dumps(results))
-"""
+    def env(self) -> dict[str, str]:
+        threads = str(self.threads)
+        return {
+            "ATEN_CPU_CAPABILITY": self.isa,
+            **self._LIBRARY_CAPS.get(self.isa, {}),
+            "OMP_NUM_THREADS": threads,
+            "MKL_NUM_THREADS": threads,
+        }
+
+    def __str__(self) -> str:
+        return f"{self.isa}, {self.threads} thread{'s' if self.threads > 1 else ''}"
+
+
+ISAS = ("avx512", "avx2", "default")
+THREADS = (1, 2)
+# the configuration the test command runs each page under (tests/test_docs.py), top to bottom in
+# a fresh interpreter; pytest-codeblocks runs every block again under this machine's own kernels
+# with one thread (tests/conftest.py), so both the instruction set and the thread count vary
+TEST_CONFIG = Config("default", 2)
+
+
+def _run_env(config: Config | None) -> dict[str, str]:
+    env = dict(os.environ, PYTHONIOENCODING="utf-8", PYTHONWARNINGS="default")
+    for name in ("PYTHONPATH", *Config("default", 1).env()):
+        env.pop(name, None)  # nothing of the caller's leaks into the configuration
+    if config is not None:
+        env.update(config.env())
+    # the interpreter's own bin/ (a virtual environment's) first: console scripts such as `nnbasics`
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    return env
+
+
+def _todo(page_blocks: list[Block]) -> list[list[str]]:
+    return [
+        ["python" if b.fence.runnable else "shell", b.fence.code, b.fence.location]
+        for b in page_blocks
+    ]
 
 
 def run_page(
-    page_blocks: list[Block],
-    *,
-    threads: int | None = None,
-    capability: str | None = None,
+    page_blocks: list[Block], config: Config | None = None, *, mode: str = "page"
 ) -> list[Result]:
-    """Run blocks top to bottom in one fresh interpreter and one namespace, as a page's
-    notebook runs them: Python with ``exec``, shell through bash; each block's stdout,
-    stderr and status on its own. A block that changes PyTorch's or NumPy's global settings
-    (default dtype, print options, grad mode, ...) fails: it would change what the next
-    block prints.
-
-    ``threads`` caps PyTorch's intra-op threads (so parallel runs do not oversubscribe
-    the cores); the printed outputs must not depend on it. ``capability`` sets
-    ``ATEN_CPU_CAPABILITY`` (``"default"``, ``"avx2"``, ``"avx512"``): PyTorch then uses the
-    kernels of that instruction set, as on a reader's machine that has only it.
-    """
-    env = dict(os.environ, PYTHONIOENCODING="utf-8", PYTHONWARNINGS="default")
-    if threads is not None:
-        env["OMP_NUM_THREADS"] = env["MKL_NUM_THREADS"] = str(threads)
-    if capability is not None:
-        env["ATEN_CPU_CAPABILITY"] = capability
-    env.pop("PYTHONPATH", None)
-    # the interpreter's own bin/ (a virtual environment's) first: console scripts such as `nnbasics`
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    todo = [
-        ("python" if b.fence.runnable else "shell", b.fence.code, b.fence.location)
-        for b in page_blocks
-    ]
+    """Run blocks in one fresh interpreter (``tools/blockrunner.py``) under ``config`` (None:
+    this machine's kernels, the caller's threads): with ``mode="page"`` top to bottom in one
+    namespace, as the page's notebook runs them (a block that changes PyTorch's or NumPy's global
+    settings fails); with ``mode="alone"`` each block on its own, as a reader who pastes only it
+    into a fresh interpreter. Each block's stdout, stderr and status."""
+    todo = _todo(page_blocks)
     # run from an empty folder so that `nnbasics` comes from the installed package
     with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "results.json"
         proc = subprocess.run(
-            [sys.executable, "-c", _PAGE_RUNNER],
-            input=json.dumps(
-                [any(re.search(r"\b(torch|nnbasics)\b", c) for _, c, _ in todo), todo]
-            ),
+            [sys.executable, str(RUNNER), str(out)],
+            input=json.dumps({"mode": mode, "blocks": todo}),
             cwd=tmp,
-            env=env,
+            env=_run_env(config),
             capture_output=True,
             text=True,
             encoding="utf-8",
             timeout=RUN_TIMEOUT * max(1, len(todo)),
         )
-    if proc.returncode != 0:  # the runner itself failed: every block gets its message
-        return [Result("", proc.stderr, proc.returncode) for _ in todo]
-    return [Result(*found) for found in json.loads(proc.stdout)]
+        if proc.returncode != 0 or not out.exists():  # the runner itself failed
+            return [Result("", proc.stderr or proc.stdout, proc.returncode or 1) for _ in todo]
+        return [Result(*found) for found in json.loads(out.read_text(encoding="utf-8"))]
 
 
-def run_block(fence: Fence, *, threads: int | None = None, capability: str | None = None) -> Result:
+def run_block(fence: Fence, config: Config | None = None) -> Result:
     """Run one block alone in a fresh interpreter (:func:`run_page` with one block)."""
-    (result,) = run_page([Block(fence, None)], threads=threads, capability=capability)
+    (result,) = run_page([Block(fence, None)], config)
     return result
 
 
-def run_all(
-    all_blocks: list[Block], jobs: int | None = None, *, capability: str | None = None
-) -> list[Result]:
-    """Run every page's blocks (:func:`run_page`), pages in parallel, one per core, each with
-    one PyTorch thread; the results in the order of ``all_blocks``."""
-    by_page: dict[Path, list[Block]] = {}
-    for block in all_blocks:
-        by_page.setdefault(block.fence.path, []).append(block)
+RUNNER = ROOT / "tools" / "blockrunner.py"
+CACHE = ROOT / ".cache" / "docblocks"
+
+
+def _fingerprint() -> str:
+    """What every block's output depends on besides its own code and configuration: the
+    package's source, the runner, the installed versions and this CPU."""
+    digest = hashlib.sha256()
+    for path in sorted([*(ROOT / "nnbasics").rglob("*.py"), RUNNER, ROOT / "pyproject.toml"]):
+        digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes())
+    from importlib.metadata import version
+
+    digest.update(json.dumps([installed_versions(), version("numpy"), _cpu()]).encode())
+    return digest.hexdigest()
+
+
+def _cpu() -> str:
+    """This CPU's model and instruction-set flags (a cached result belongs to one CPU)."""
+    try:
+        info = Path("/proc/cpuinfo").read_text(encoding="utf-8")
+    except OSError:
+        import platform
+
+        return platform.processor() or platform.machine()
+    keep = [line for line in info.splitlines() if line.startswith(("model name", "flags"))]
+    return "\n".join(dict.fromkeys(keep))
+
+
+def producible(config: Config) -> str | None:
+    """None if this machine can run ``config``; else why not (one line)."""
+    env = _run_env(config)
+    probe = "import torch; print(torch.backends.cpu.get_cpu_capability())"
+    got = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120
+    )
+    chosen = got.stdout.strip()
+    if got.returncode != 0 or chosen.lower() != config.isa:
+        return f"this CPU cannot run PyTorch's {config.isa} kernels (it chose {chosen or '?'})"
+    return None
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run in a sweep: a page's blocks under one configuration, top to bottom or each alone."""
+
+    path: Path
+    config: Config
+    mode: str  # "page" or "alone"
+
+    def __str__(self) -> str:
+        return f"{self.config}, {'page run' if self.mode == 'page' else 'block alone'}"
+
+
+def _run_cached(run: Run, page_blocks: list[Block], fingerprint: str) -> tuple[list[Result], bool]:
+    """:func:`run_page`, its successful result kept in ``.cache/docblocks/``; (results, cached)."""
+    key = hashlib.sha256(
+        json.dumps([fingerprint, str(run.config), run.mode, _todo(page_blocks)]).encode()
+    ).hexdigest()
+    stored = CACHE / f"{key}.json"
+    if stored.exists():
+        return [Result(**r) for r in json.loads(stored.read_text(encoding="utf-8"))], True
+    results = run_page(page_blocks, run.config, mode=run.mode)
+    if all(r.returncode == 0 for r in results):
+        CACHE.mkdir(parents=True, exist_ok=True)
+        partial = stored.with_suffix(".tmp")
+        partial.write_text(json.dumps([vars(r) for r in results]), encoding="utf-8")
+        partial.replace(stored)
+    return results, False
+
+
+@dataclass
+class Sweep:
+    """Every block's results under every configuration this machine can produce."""
+
+    results: dict[str, dict[Run, Result]]  # block location -> run -> result
+    skipped: dict[Config, str]  # configurations this machine cannot produce, and why
+    seconds: float
+    runs: int
+    cached: int
+
+    def problems(self, block: Block) -> list[str]:
+        """Why ``block``'s output cannot be written: it failed, wrote to stderr, or printed
+        different lines under different configurations (the differing lines named)."""
+        found = self.results[block.fence.location]
+        where = block.fence.location
+        for run, result in found.items():
+            if result.returncode != 0 or result.stderr:
+                what = "failed" if result.returncode != 0 else "wrote to stderr"
+                return [f"{where}: {what} under {run}:\n{textwrap.indent(result.stderr, '    ')}"]
+        variants: dict[str, list[Run]] = {}
+        for run, result in found.items():
+            variants.setdefault(result.stdout, []).append(run)
+        if len(variants) == 1:
+            return []
+        (first, first_runs), *others = variants.items()
+        report = [f"{where}: the output differs between configurations:"]
+        for stdout, runs in others:
+            a, b = first.splitlines(), stdout.splitlines()
+            for k in range(max(len(a), len(b))):
+                left = a[k] if k < len(a) else "(no line)"
+                right = b[k] if k < len(b) else "(no line)"
+                if left != right:
+                    report.append(f"    output line {k + 1}:")
+                    report.append(f"      {left!r}  under {'; '.join(map(str, first_runs))}")
+                    report.append(f"      {right!r}  under {'; '.join(map(str, runs))}")
+        return ["\n".join(report)]
+
+
+def sweep(paths: list[Path], jobs: int | None = None, *, quiet: bool = False) -> Sweep:
+    """Run every block of ``paths`` under every configuration of :data:`ISAS` x :data:`THREADS`
+    that this machine can produce, both in its page's top-to-bottom run and alone in a fresh
+    interpreter; runs in parallel (as many threads in flight as cores) and cached."""
+    start = time.monotonic()
     jobs = jobs or max(1, os.cpu_count() or 1)
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        runs = pool.map(
-            lambda page: run_page(page, threads=1, capability=capability), by_page.values()
+    candidates = [Config(isa, threads) for isa in ISAS for threads in THREADS]
+    with ThreadPoolExecutor(max_workers=len(ISAS)) as pool:
+        why_not = dict(
+            zip(ISAS, pool.map(lambda isa: producible(Config(isa, 1)), ISAS), strict=True)
         )
-        found = {
-            b.fence.location: r
-            for page, results in zip(by_page.values(), runs, strict=True)
-            for b, r in zip(page, results, strict=True)
-        }
-    return [found[b.fence.location] for b in all_blocks]
+    configs = [c for c in candidates if why_not[c.isa] is None]
+    skipped = {c: str(why_not[c.isa]) for c in candidates if why_not[c.isa] is not None}
+    if not quiet:
+        for config, why in skipped.items():
+            print(f"skipped {config}: {why}", file=sys.stderr)
+    fingerprint = _fingerprint()
+    by_page = {path: blocks(path) for path in paths}
+    runs = [
+        Run(path, config, mode)
+        for path, page_blocks in by_page.items()
+        if page_blocks
+        for config in configs
+        for mode in ("page", "alone")
+    ]
+    # as many PyTorch threads in flight as there are cores: a 2-thread run takes two slots,
+    # taken at once (one at a time, two such runs could each hold one and wait forever)
+    free = [jobs]
+    change = threading.Condition()
+
+    def one(run: Run) -> tuple[list[Result], bool]:
+        need = min(run.config.threads, jobs)
+        with change:
+            change.wait_for(lambda: free[0] >= need)
+            free[0] -= need
+        try:
+            return _run_cached(run, by_page[run.path], fingerprint)
+        finally:
+            with change:
+                free[0] += need
+                change.notify_all()
+
+    results: dict[str, dict[Run, Result]] = {}
+    cached = 0
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        for run, (found, hit) in zip(runs, pool.map(one, runs), strict=True):
+            cached += hit
+            for block, result in zip(by_page[run.path], found, strict=True):
+                results.setdefault(block.fence.location, {})[run] = result
+    return Sweep(results, skipped, time.monotonic() - start, len(runs), cached)
+
+
+def _summary(found: Sweep) -> str:
+    configs = sorted({run.config for runs in found.results.values() for run in runs}, key=str)
+    return (
+        f"swept {len(found.results)} blocks under {len(configs)} configurations "
+        f"({'; '.join(map(str, configs))}), each in its page's run and alone: {found.runs} runs, "
+        f"{found.cached} from the cache, {found.seconds:.0f} s"
+    )
 
 
 def _write_expected(path: Path, found: list[tuple[Block, Result]]) -> bool:
@@ -399,41 +571,55 @@ def _write_expected(path: Path, found: list[tuple[Block, Result]]) -> bool:
     return False
 
 
-def update(paths: list[Path]) -> int:
-    """Rerun the blocks of ``paths``, rewrite their outputs and record the versions they
-    came from in each page's front matter (not on a page where a block failed)."""
-    todo = [(path, b) for path in paths for b in blocks(path)]
-    results = run_all([b for _, b in todo])
-    failed: set[Path] = set()
-    by_path: dict[Path, list[tuple[Block, Result]]] = {path: [] for path in paths}
-    for (path, block), result in zip(todo, results, strict=True):
-        if result.returncode != 0:
-            failed.add(path)
-            print(f"FAILED {block.fence.location}\n{result.stderr}", file=sys.stderr)
-            continue
-        by_path[path].append((block, result))
+def update(paths: list[Path], jobs: int | None = None) -> int:
+    """Sweep the blocks of ``paths`` (:func:`sweep`), then rewrite each page's outputs and
+    record the versions they came from in its front matter. A page any of whose blocks failed,
+    wrote to stderr or printed differently under two configurations is not touched at all;
+    each such block is reported (page, line, the differing lines and where)."""
+    found = sweep(paths, jobs)
+    bad = 0
     versions = installed_versions()
-    for path, found in by_path.items():
-        changed = _write_expected(path, found)
-        if path not in failed:
-            prints = any(block.expected for block in blocks(path))
-            changed = record_versions(path, versions if prints else None) or changed
+    for path in paths:
+        page_blocks = blocks(path)
+        reports = [line for block in page_blocks for line in found.problems(block)]
+        if reports:
+            bad += len(reports)
+            print("\n".join(reports), file=sys.stderr)
+            print(f"NOT UPDATED {_display(path)}: fix the blocks above first", file=sys.stderr)
+            continue
+        stable = [
+            (block, next(iter(found.results[block.fence.location].values())))
+            for block in page_blocks
+        ]
+        changed = _write_expected(path, stable)
+        prints = any(block.expected for block in blocks(path))
+        changed = record_versions(path, versions if prints else None) or changed
         if changed:
             print(f"updated {_display(path)}")
-    return 1 if failed else 0
+    print(_summary(found))
+    return 1 if bad else 0
 
 
-def check(paths: list[Path]) -> int:
-    todo = [b for path in paths for b in blocks(path)]
+def check(paths: list[Path], jobs: int | None = None) -> int:
+    """Sweep the blocks of ``paths`` and fail on any problem :func:`update` would refuse, and
+    on an output the page does not show."""
+    found = sweep(paths, jobs)
     bad = 0
-    for block, result in zip(todo, run_all(todo), strict=True):
-        expected = block.expected.code if block.expected else ""
-        if result.returncode != 0 or result.stdout != expected:
-            bad += 1
-            print(
-                f"MISMATCH {block.fence.location}\n{result.stdout}{result.stderr}", file=sys.stderr
-            )
-    print(f"{len(todo) - bad} passed, {bad} failed")
+    total = 0
+    for path in paths:
+        for block in blocks(path):
+            total += 1
+            reports = found.problems(block)
+            result = next(iter(found.results[block.fence.location].values()))
+            expected = block.expected.code if block.expected else ""
+            if not reports and result.stdout != expected:
+                where = block.fence.location
+                reports = [f"{where}: stale output; the block prints:\n{result.stdout}"]
+            if reports:
+                bad += 1
+                print("\n".join(reports), file=sys.stderr)
+    print(_summary(found))
+    print(f"{total - bad} passed, {bad} failed")
     return 1 if bad else 0
 
 
@@ -495,14 +681,14 @@ def format_blocks(paths: list[Path]) -> int:
     return 0
 
 
-def save_page_runs(paths: list[Path], folder: Path, capability: str | None) -> int:
-    """Run each page (:func:`run_page`, one PyTorch thread) and write its results to
+def save_page_runs(paths: list[Path], folder: Path, config: Config = TEST_CONFIG) -> int:
+    """Run each page top to bottom under ``config`` (:func:`run_page`) and write its results to
     ``folder/<page file name>.json`` as soon as it is done: the test session started this in
     the background and reads each page's file when a test asks for it."""
     folder.mkdir(parents=True, exist_ok=True)
     for path in paths:
         page_blocks = blocks(path)
-        results = run_page(page_blocks, threads=1, capability=capability)
+        results = run_page(page_blocks, config)
         found = {b.fence.location: vars(r) for b, r in zip(page_blocks, results, strict=True)}
         partial = folder / f"{path.name}.json.tmp"
         partial.write_text(json.dumps(found), encoding="utf-8")
@@ -520,7 +706,7 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument(
         "--save-runs", type=Path, metavar="FOLDER", help="run each page, results to FOLDER"
     )
-    parser.add_argument("--capability", help="ATEN_CPU_CAPABILITY for --save-runs")
+    parser.add_argument("--jobs", type=int, help="parallel runs (default: one per core)")
     parser.add_argument("files", nargs="*", type=Path, help="Markdown files (default: docs/)")
     args = parser.parse_args(argv)
     paths = [p.resolve() for p in args.files] or markdown_files()
@@ -529,13 +715,13 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(bad), file=sys.stderr)
         return 1
     if args.update:
-        return update(paths)
+        return update(paths, args.jobs)
     if args.check:
-        return check(paths)
+        return check(paths, args.jobs)
     if args.format:
         return format_blocks(paths)
     if args.save_runs:
-        return save_page_runs(paths, args.save_runs, args.capability)
+        return save_page_runs(paths, args.save_runs)
     status, report = lint(paths)
     print(report, end="")
     return status
