@@ -84,7 +84,8 @@ serve: system-deps $(VENV)/.docs
 build: system-deps $(VENV)/.docs
 	$(BIN)/python -m $(DOCS) build --strict --config-file mkdocs.yml
 
-## make update-docs: rerun every docs block and rewrite the outputs shown under it
+## make update-docs: run every docs block under every instruction set and thread count this machine
+## can produce (tools/docblocks.py: sweep) and rewrite the outputs shown under it when they agree
 update-docs: $(VENV)/.test
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python tools/docblocks.py --update
 
