@@ -176,14 +176,18 @@ def activation_curves() -> Figure:
 # --8<-- [start:perceptron_vs_mlp]
 def perceptron_vs_mlp(epochs: int = 2000, seed: int = 0) -> Figure:
     """Decision regions on XOR: one perceptron (a straight line, it cannot separate the
-    classes) next to an MLP with one hidden layer (it can)."""
+    classes) next to an MLP with one hidden layer (it can).
+
+    Both are trained on logits with ``BCEWithLogitsLoss``: the perceptron's logit is
+    ``perceptron.linear(x)`` (``w·x + b``, before its Sigmoid), the MLP outputs logits. The
+    Sigmoid is applied only to draw the predicted probability."""
     from nnbasics.data import make_xor
     from nnbasics.models import MLP, Perceptron
 
     torch.manual_seed(seed)
     X, y = make_xor(200, noise=0.15, seed=seed)
     perceptron = Perceptron(input_dim=2)
-    mlp = nn.Sequential(MLP(input_dim=2, hidden_dim=8, output_dim=1), nn.Sigmoid())
+    mlp = MLP(input_dim=2, hidden_dim=8, output_dim=1)
     grid = torch.stack(
         torch.meshgrid(
             torch.linspace(-0.5, 1.5, 121), torch.linspace(-0.5, 1.5, 121), indexing="xy"
@@ -191,18 +195,19 @@ def perceptron_vs_mlp(epochs: int = 2000, seed: int = 0) -> Figure:
         dim=-1,
     )
     fig, axes = _figure(ncols=2, width=8.0, height=3.8)
-    for ax, model, title in zip(
-        axes, (perceptron, mlp), ("单个感知机", "MLP（8 个隐藏单元）"), strict=True
+    # 两个模型都输出 logit：感知机取 Sigmoid 之前的 perceptron.linear
+    for ax, logit_model, title in zip(
+        axes, (perceptron.linear, mlp), ("单个感知机", "MLP（8 个隐藏单元）"), strict=True
     ):
-        optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
+        optimizer = torch.optim.Adam(logit_model.parameters(), lr=0.05)
         for _ in range(epochs):
             optimizer.zero_grad()
-            loss = nn.functional.binary_cross_entropy(model(X).squeeze(1), y)
+            loss = nn.functional.binary_cross_entropy_with_logits(logit_model(X).squeeze(1), y)
             loss.backward()
             optimizer.step()
         with torch.no_grad():
-            p = model(grid.reshape(-1, 2)).reshape(grid.shape[:2])
-            accuracy = ((model(X).squeeze(1) > 0.5).float() == y).float().mean().item()
+            p = torch.sigmoid(logit_model(grid.reshape(-1, 2))).reshape(grid.shape[:2])
+            accuracy = ((logit_model(X).squeeze(1) > 0).float() == y).float().mean().item()
         ax.contourf(
             grid[..., 0], grid[..., 1], p, levels=[0, 0.5, 1], colors=["#c6dbef", "#fdd0a2"]
         )
@@ -293,7 +298,7 @@ def optimizer_paths(steps: int = 60) -> Figure:
             track[:, 1],
             marker=".",
             markersize=3,
-            label=f"{name}：f = {f(p).item():.3f}",
+            label=f"{name}：f = {f(p).item():.1e}",
         )
     ax.plot([0], [0], marker="*", color="k", markersize=10)
     ax.set(title=f"{steps} 步之后", xlabel="x", ylabel="y", xlim=(-10, 2), ylim=(-3, 3))
