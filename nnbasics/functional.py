@@ -949,8 +949,10 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     r"""Inverted dropout: in training, zero each element with probability ``p`` and scale
     the kept ones by ``1 / (1 - p)`` so the expectation is unchanged; otherwise identity.
 
-    The mask is drawn as PyTorch draws it (``bernoulli_(1 - p)``), so with the same seed
-    the result equals ``torch.nn.functional.dropout``'s.
+    The mask is drawn as PyTorch draws it for a CPU tensor (``bernoulli_(1 - p)``), so on
+    the CPU, with the same seed, the result equals ``torch.nn.functional.dropout``'s. On
+    CUDA PyTorch uses a fused kernel (``native_dropout``) with draws of its own, so the
+    masks differ there.
     """
     _check_dropout_probability(p)
     if not training or p == 0.0:
