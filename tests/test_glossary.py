@@ -40,8 +40,8 @@ def test_a_non_preferred_term_is_flagged_with_its_line():
     text = "---\ndescription: 批量归一化\n---\n\n# 页\n\n训练时用批量归一化。\n反向传播不是变体。\n"
     assert glossary.variants_in(text) == [(7, "批量归一化", "批量规范化")]
     # a quotation of the article is the article's wording; the same words unquoted are not
-    quoted = "原文的注释是 `# 训练/推理模式切换`，本站称为评估模式。\n推理模式下……\n"
-    assert glossary.variants_in(quoted) == [(2, "推理模式", "评估模式")]
+    quoted = "原文的注释是 `# 训练/测试模式切换`，本站称为评估模式。\n测试模式下……\n"
+    assert glossary.variants_in(quoted) == [(2, "测试模式", "评估模式")]
 
 
 def test_a_bad_entry_names_the_file_and_line(tmp_path: Path):
