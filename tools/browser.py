@@ -211,9 +211,13 @@ def render_everything(page) -> None:
 
 
 def horizontal_overflow(page) -> int:
-    """How many CSS pixels the page is wider than the viewport (0 when nothing overflows)."""
+    """How many CSS pixels the page is wider than the screen (0 when nothing overflows).
+
+    The screen, not ``window.innerWidth``: a phone browser (``is_mobile``) widens its layout
+    viewport to fit what overflows, so ``innerWidth`` grows with the overflow and the
+    difference stays 0."""
     return page.evaluate(
-        "() => Math.max(0, document.documentElement.scrollWidth - window.innerWidth)"
+        "() => Math.max(0, document.documentElement.scrollWidth - screen.width)"
     )
 
 
@@ -250,3 +254,40 @@ def search(page, base: str, query: str) -> list[str]:
         "li.md-search-result__item > a.md-search-result__link", "els => els.map(e => e.href)"
     )
     return [urlsplit(url)._replace(query="", fragment="").geturl() for url in links]
+
+
+# Every display formula as the reader sees it: its rows (the <mtr> of its tables, at least one),
+# its height in ems of the formula's own font size, and whether it is wider than its box.
+FORMULA_GEOMETRY_JS = """() => [...document.querySelectorAll("article div.arithmatex")].map(box => {
+  const math = box.querySelector("math");
+  if (!math) return null;
+  const rect = math.getBoundingClientRect();
+  const em = parseFloat(getComputedStyle(math).fontSize);
+  const style = getComputedStyle(box);
+  return {
+    tex: (math.getAttribute("alttext") || "").slice(0, 70),
+    rows: Math.max(1, math.querySelectorAll("mtr").length),
+    height_em: rect.height / em,
+    width: box.scrollWidth,
+    column: box.clientWidth,
+    cue: style.backgroundAttachment.includes("local") && style.backgroundImage.includes("gradient")
+      && /auto|scroll/.test(style.overflowX),
+  };
+}).filter(Boolean)"""
+# the tallest a row of a display formula may be: a fraction of sums with limits above and
+# below is about 4 em; a formula laid out one symbol per line is several times that
+EM_PER_ROW = 4.5
+
+
+def formula_problems(page, fit: bool = False) -> list[str]:
+    """Display formulas that are laid out wrong: taller than ``EM_PER_ROW`` per row (their
+    parts stacked as blocks), or wider than their column with no visible scroll cue (with
+    ``fit``, any formula wider than its column)."""
+    problems = []
+    for f in page.evaluate(FORMULA_GEOMETRY_JS):
+        if f["height_em"] > EM_PER_ROW * f["rows"] + 1:
+            problems.append(f"{f['tex']!r}: {f['height_em']:.1f} em tall for {f['rows']} row(s)")
+        if f["width"] > f["column"] + 1 and (fit or not f["cue"]):
+            cue = "" if fit else ", with no scroll cue"
+            problems.append(f"{f['tex']!r}: {f['width']} px wide in a {f['column']} px column{cue}")
+    return problems

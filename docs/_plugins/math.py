@@ -6,6 +6,13 @@ math-core, which current browsers render natively: no JavaScript, no web font an
 view time. ``aligned`` and the other multi-line environments become MathML tables, so a
 derivation lines up at its ``&``.
 
+The formulas are set in Latin Modern Math, an OpenType math font (its MATH table gives
+stretchy brackets, display-size sums and products, primes at the right height; browsers have no
+such font of their own). ``docs/_fonts/latinmodern-math.otf`` is never served: after the build
+this hook keeps only the characters the site's formulas use and writes them, renamed "NNBasics
+Math", to ``assets/fonts/nnbasics-math.woff`` (``docs/stylesheets/extra.css`` loads it). The
+subset is cached by its character set.
+
 A formula math-core cannot render fails the build with the page and the formula: a syntax
 error, an unknown macro (``\\softmax``; write ``\\operatorname{softmax}``) or an unknown
 environment. Nothing is ever shown to readers as raw TeX.
@@ -13,11 +20,26 @@ environment. Nothing is ever shown to readers as raw TeX.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
+import shutil
+import sys
+from pathlib import Path
 
 import math_core
 from mkdocs.exceptions import PluginError
+
+# the cache folder shared with the other hooks lives in tools/
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
+import sitecache
+
+FONT = Path(__file__).resolve().parents[1] / "_fonts" / "latinmodern-math.otf"
+FONT_NAME = "NNBasics Math"
+FONT_FILE = "assets/fonts/nnbasics-math.woff"
+_TAG = re.compile(r"<[^>]+>")
+# the characters of every formula of this build (text inside <math>, after rendering)
+_used: set[str] = set()
 
 _INLINE = re.compile(r'<span class="arithmatex">\\\((.+?)\\\)</span>', re.S)
 _BLOCK = re.compile(r'<div class="arithmatex">\\\[(.+?)\\\]</div>', re.S)
@@ -35,6 +57,7 @@ def _mathml(latex: str, display: bool, where: str) -> str:
         offset, _, message = str(exc).partition(": ")
         detail = f"{message.rstrip('.')} (character {offset})" if offset.isdigit() else str(exc)
         raise PluginError(f"{where}: cannot render formula {source!r}: {detail}") from None
+    _used.update(html.unescape(_TAG.sub("", rendered)))
     # keep the source for screen readers and copying, as MathJax does
     return rendered.replace("<math", f'<math alttext="{html.escape(source)}"', 1)
 
@@ -56,3 +79,42 @@ def on_page_content(html_content: str, page: object, **_: object) -> str:
     file = getattr(page, "file", None)
     where = f"docs/{file.src_uri}" if file is not None else "page"
     return render_math(html_content, where)
+
+
+def on_pre_build(**_: object) -> None:
+    _used.clear()
+
+
+def subset_font(text: str, target: Path, source: Path = FONT) -> None:
+    """Write the glyphs of ``text`` from ``source`` to ``target`` (WOFF), with every OpenType
+    layout feature and the MATH table (so its size variants and stretchy parts come along),
+    renamed ``FONT_NAME``."""
+    from fontTools import subset
+
+    options = subset.Options()
+    options.layout_features = ["*"]
+    options.flavor = "woff"
+    options.drop_tables += ["FFTM"]  # FontForge's timestamps: nothing to keep
+    options.name_IDs = [0, 1, 2, 3, 4, 5, 6, 13, 14]
+    font = subset.load_font(str(source), options)
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(text=text)
+    subsetter.subset(font)
+    for record in font["name"].names:
+        if record.nameID in (1, 4, 16):
+            record.string = FONT_NAME
+        elif record.nameID == 6:
+            record.string = FONT_NAME.replace(" ", "") + "-Regular"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    subset.save_font(font, str(target), options)
+
+
+def on_post_build(config, **_: object) -> None:
+    text = "".join(sorted(_used))
+    key = sitecache.digest(text, hashlib.sha256(FONT.read_bytes()).hexdigest(), FONT_NAME)
+    cache = sitecache.cache_dir(config.config_file_path) / f"math-font-{key}.woff"
+    if not cache.is_file():
+        subset_font(text, cache)
+    target = Path(config.site_dir) / FONT_FILE
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(cache, target)
