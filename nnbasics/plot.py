@@ -2,15 +2,19 @@
 
 Each function returns a ``matplotlib.figure.Figure``; :func:`to_svg` turns one into an SVG
 whose text is drawn as paths, so Chinese labels look the same for every reader whatever
-fonts they have. The site draws the figures its pages show: a page's
-``![alt](figures/activation-curves.svg)`` is :func:`activation_curves` (the file name is the
-function's name with hyphens), drawn at build time; nothing is a hand-made or committed
-image, and the alt text is written once, on the page. Needs the ``plot`` extra (matplotlib)
-and, for Chinese labels, a CJK font such as Noto Sans CJK SC (Debian: ``fonts-noto-cjk``).
+fonts they have, and ``to_svg(fig, dark=True)`` draws the same figure for a dark page
+(:func:`darken`). The site draws the figures its pages show: a page's
+``![alt](figures/activation-curves.svg){ title="caption" }`` is :func:`activation_curves`
+(the file name is the function's name with hyphens), drawn at build time in both variants;
+nothing is a hand-made or committed image, and the alt text and caption are written once, on
+the page. The figures are sized for a phone's column (:data:`WIDTH`, :data:`FONT_SIZE`), with
+panels stacked. Needs the ``plot`` extra (matplotlib) and, for Chinese labels, a CJK font
+such as Noto Sans CJK SC (Debian: ``fonts-noto-cjk``).
 
     >>> from nnbasics import plot
     >>> fig = plot.activation_curves()
-    >>> svg = plot.to_svg(fig)
+    >>> light = plot.to_svg(fig, close=False)
+    >>> dark = plot.to_svg(fig, dark=True)
 """
 
 from __future__ import annotations
@@ -32,7 +36,10 @@ __all__ = [
     "batchnorm_statistics",
     "cjk_font",
     "cosine_schedule",
+    "dark_color",
+    "darken",
     "dropout_gap",
+    "init_rms_by_layer",
     "mse_vs_huber",
     "optimizer_paths",
     "overfitting_curves",
@@ -115,7 +122,21 @@ def _add_fonts_from_disk() -> bool:
     return added > 0
 
 
-def _figure(ncols: int = 1, width: float = 6.4, height: float = 3.6) -> tuple[Figure, Any]:
+# The figures are drawn for a page column about 358 CSS px wide on a 390 px phone, where a
+# figure WIDTH inches wide (WIDTH · 96 CSS px) is shown at 358 / (WIDTH · 96) of its size:
+# 4.8 in at 11 pt gives text of 11.4 CSS px there, and 14.7 px at its natural size on a
+# desktop. tests/test_plot.py measures every text of every figure the site shows.
+WIDTH = 4.8
+FONT_SIZE = 11
+
+# the dark variant (Material's "slate" scheme): its page background and text colour
+DARK_BACKGROUND = "#1e2129"
+DARK_INK = "#dcdee4"
+
+
+def _figure(nrows: int = 1, height: float = 3.6, width: float = WIDTH) -> tuple[Figure, Any]:
+    """A figure of ``nrows`` panels stacked one above the other (a phone's column is too
+    narrow for panels side by side), with the site's font and sizes."""
     import matplotlib as mpl
     import matplotlib.pyplot as plt
 
@@ -123,6 +144,15 @@ def _figure(ncols: int = 1, width: float = 6.4, height: float = 3.6) -> tuple[Fi
         {
             "font.family": "sans-serif",
             "font.sans-serif": [cjk_font(), "DejaVu Sans"],
+            "font.size": FONT_SIZE,
+            "axes.titlesize": FONT_SIZE + 1,
+            "axes.labelsize": FONT_SIZE,
+            "xtick.labelsize": FONT_SIZE,
+            "ytick.labelsize": FONT_SIZE,
+            "legend.fontsize": FONT_SIZE,
+            "legend.title_fontsize": FONT_SIZE,
+            "legend.handlelength": 1.6,
+            "lines.linewidth": 1.8,
             "axes.unicode_minus": False,
             "svg.fonttype": "path",  # text as outlines: no font needed to view the SVG
             "svg.hashsalt": "nnbasics",  # stable ids: the same figure gives the same file
@@ -130,24 +160,133 @@ def _figure(ncols: int = 1, width: float = 6.4, height: float = 3.6) -> tuple[Fi
             "grid.alpha": 0.3,
         }
     )
-    fig, axes = plt.subplots(1, ncols, figsize=(width, height), layout="constrained")
+    if nrows == 0:  # no axes: the caller lays the figure out (e.g. in subfigures)
+        return plt.figure(figsize=(width, height), layout="constrained"), None
+    fig, axes = plt.subplots(nrows, 1, figsize=(width, height), layout="constrained")
     return fig, axes
 
 
-def to_svg(fig: Figure) -> str:
-    """The figure as SVG text (no date in its metadata, so rebuilding changes nothing),
-    and the figure closed."""
+def to_svg(fig: Figure, *, dark: bool = False, close: bool = True) -> str:
+    """The figure as SVG text (no date in its metadata, so rebuilding changes nothing).
+
+    ``dark=True`` recolours the figure for a dark page first (:func:`darken`, in place);
+    ``close=False`` keeps it open, to draw the dark variant of the same figure next
+    without computing it again."""
     import matplotlib.pyplot as plt
 
+    if dark:
+        darken(fig)
     buf = io.StringIO()
     fig.savefig(buf, format="svg", metadata={"Date": None})
-    plt.close(fig)
+    if close:
+        plt.close(fig)
     return buf.getvalue()
+
+
+def dark_color(color: Any) -> tuple[float, float, float, float]:
+    """The colour that plays the same part on a dark page as ``color`` on a white one.
+
+    Greys map linearly from white (the background) to :data:`DARK_BACKGROUND` and from black
+    (text, axes) to :data:`DARK_INK`; a colour keeps its hue and saturation, and its
+    lightness L (0 to 1) is mirrored about 0.6: pale fills (L > 0.6) become dark (from 0.15
+    for L = 1) and half as saturated, and the line colours (L <= 0.6) become lighter (from
+    0.6 up to 0.9 for L = 0), so that they stand out on the dark background; the alpha is
+    kept."""
+    import colorsys
+
+    from matplotlib.colors import to_rgb, to_rgba
+
+    r, g, b, alpha = to_rgba(color)
+    hue, lightness, saturation = colorsys.rgb_to_hls(r, g, b)
+    if saturation < 0.1 or max(r, g, b) - min(r, g, b) < 0.05:  # a grey
+        t = 1 - lightness
+        background, ink = to_rgb(DARK_BACKGROUND), to_rgb(DARK_INK)
+        rgb = tuple(bg + t * (fg - bg) for bg, fg in zip(background, ink, strict=True))
+    else:
+        if lightness > 0.6:
+            lightness, saturation = 0.15 + 1.125 * (1 - lightness), saturation / 2
+        else:
+            lightness = 0.6 + 0.5 * (0.6 - lightness)
+        rgb = colorsys.hls_to_rgb(hue, lightness, saturation)
+    red, green, blue = (min(1.0, max(0.0, c)) for c in rgb)
+    return red, green, blue, alpha
+
+
+def darken(fig: Figure) -> None:
+    """Recolour a drawn figure, in place, for a dark page (every colour by
+    :func:`dark_color`): backgrounds, text, axes, lines, markers, filled and mapped colours."""
+    import matplotlib.colors as mcolors
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.collections import Collection
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+    from matplotlib.text import Text
+
+    def dark_all(colors: Any) -> Any:
+        array = mcolors.to_rgba_array(colors)
+        return [dark_color(c) for c in array]
+
+    def dark_cmap(cmap: mcolors.Colormap) -> mcolors.Colormap:
+        import numpy as np
+
+        colors = [dark_color(c) for c in cmap(np.linspace(0, 1, cmap.N))]
+        return mcolors.ListedColormap(colors, name=f"{cmap.name}_dark").with_extremes(
+            bad=dark_color(cmap.get_bad()),
+            under=dark_color(cmap.get_under()),
+            over=dark_color(cmap.get_over()),
+        )
+
+    seen: set[int] = set()
+    for artist in fig.findobj():
+        if id(artist) in seen:
+            continue
+        seen.add(id(artist))
+        if isinstance(artist, ScalarMappable) and artist.get_array() is not None:
+            artist.set_cmap(dark_cmap(artist.get_cmap()))
+        if isinstance(artist, Text):
+            artist.set_color(dark_color(artist.get_color()))
+            patch = artist.get_bbox_patch()
+            if patch is not None:
+                patch.set_facecolor(dark_color(patch.get_facecolor()))
+                patch.set_edgecolor(dark_color(patch.get_edgecolor()))
+        elif isinstance(artist, Line2D):
+            marker_face, marker_edge = artist.get_markerfacecolor(), artist.get_markeredgecolor()
+            artist.set_color(dark_color(artist.get_color()))
+            artist.set_markerfacecolor(dark_color(marker_face))
+            artist.set_markeredgecolor(dark_color(marker_edge))
+        elif isinstance(artist, Patch):
+            artist.set_facecolor(dark_color(artist.get_facecolor()))
+            artist.set_edgecolor(dark_color(artist.get_edgecolor()))
+        elif isinstance(artist, Collection):
+            mapped = isinstance(artist, ScalarMappable) and artist.get_array() is not None
+            if not mapped and len(artist.get_facecolor()):
+                artist.set_facecolor(dark_all(artist.get_facecolor()))
+            # edges that follow the faces or the colour map are recoloured with them
+            edge = getattr(artist, "_original_edgecolor", None)
+            follows = (isinstance(edge, str) and edge == "face") or (
+                mapped and getattr(artist, "_edge_is_mapped", False)
+            )
+            if not follows and len(artist.get_edgecolor()):
+                artist.set_edgecolor(dark_all(artist.get_edgecolor()))
+    # ticks made after this (a redraw) take their colours from the axis, not from these
+    for ax in fig.get_axes():
+        for axis, which in ((ax.xaxis, "x"), (ax.yaxis, "y")):
+            ticks = axis.get_major_ticks()
+            if ticks:
+                tick = ticks[0]
+                ax.tick_params(
+                    axis=which,  # type: ignore[arg-type]
+                    which="both",
+                    color=tick.tick1line.get_color(),
+                    labelcolor=tick.label1.get_color(),
+                    grid_color=tick.gridline.get_color(),
+                    grid_alpha=tick.gridline.get_alpha(),
+                )
 
 
 # --8<-- [start:activation_curves]
 def activation_curves() -> Figure:
-    """ReLU, Leaky ReLU, Sigmoid, Tanh, GELU and SiLU (left) and their derivatives (right),
+    """ReLU, Leaky ReLU, Sigmoid, Tanh, GELU and SiLU (top) and their derivatives (bottom),
     computed by ``nnbasics.functional``."""
     from nnbasics import functional as F
 
@@ -160,13 +299,13 @@ def activation_curves() -> Figure:
         ("GELU", F.gelu(x), F.gelu_grad(x)),
         ("SiLU", F.silu(x), F.silu_grad(x)),
     ]
-    fig, (left, right) = _figure(ncols=2, width=8.0)
+    fig, (top, bottom) = _figure(nrows=2, height=6.8)
     for name, y, dy in curves:
-        left.plot(x, y, label=name)
-        right.plot(x, dy, label=name)
-    left.set(title="激活函数 f(x)", xlabel="x", ylim=(-1.5, 4))
-    right.set(title="导数 f'(x)", xlabel="x", ylim=(-0.2, 1.2))
-    left.legend(fontsize=8)
+        top.plot(x, y, label=name)
+        bottom.plot(x, dy, label=name)
+    top.set(title="激活函数 $f(x)$", xlabel="$x$", ylim=(-1.5, 4))
+    bottom.set(title="导数 $f'(x)$", xlabel="$x$", ylim=(-0.2, 1.2))
+    top.legend(loc="upper left")
     return fig
 
 
@@ -176,7 +315,7 @@ def activation_curves() -> Figure:
 # --8<-- [start:perceptron_vs_mlp]
 def perceptron_vs_mlp(epochs: int = 2000, seed: int = 0) -> Figure:
     """Decision regions on XOR: one perceptron (a straight line, it cannot separate the
-    classes) next to an MLP with one hidden layer (it can).
+    classes) above an MLP with one hidden layer (it can).
 
     Both are trained on logits with ``BCEWithLogitsLoss``: the perceptron's logit is
     ``perceptron.linear(x)`` (``w·x + b``, before its Sigmoid), the MLP outputs logits. The
@@ -194,7 +333,7 @@ def perceptron_vs_mlp(epochs: int = 2000, seed: int = 0) -> Figure:
         ),
         dim=-1,
     )
-    fig, axes = _figure(ncols=2, width=8.0, height=3.8)
+    fig, axes = _figure(nrows=2, height=8.4)
     # 两个模型都输出 logit：感知机取 Sigmoid 之前的 perceptron.linear
     for ax, logit_model, title in zip(
         axes, (perceptron.linear, mlp), ("单个感知机", "MLP（8 个隐藏单元）"), strict=True
@@ -211,8 +350,10 @@ def perceptron_vs_mlp(epochs: int = 2000, seed: int = 0) -> Figure:
         ax.contourf(
             grid[..., 0], grid[..., 1], p, levels=[0, 0.5, 1], colors=["#c6dbef", "#fdd0a2"]
         )
-        ax.scatter(X[:, 0], X[:, 1], c=y, cmap="coolwarm", s=12, edgecolors="k", linewidths=0.3)
-        ax.set(title=f"{title}：准确率 {accuracy:.0%}", xlabel="$x_1$", ylabel="$x_2$")
+        ax.scatter(X[:, 0], X[:, 1], c=y, cmap="coolwarm", s=16, edgecolors="k", linewidths=0.4)
+        ax.set(
+            title=f"{title}：准确率 {accuracy:.0%}", xlabel="$x_1$", ylabel="$x_2$", aspect="equal"
+        )
     return fig
 
 
@@ -232,7 +373,7 @@ def vanishing_gradients(depth: int = 10, width: int = 64, seed: int = 0) -> Figu
     so both shrink towards the input (vanishing gradients, Sigmoid far faster); He
     initialization makes it 2 · 1/2 = 1 for ReLU.
     """
-    fig, ax = _figure()
+    fig, ax = _figure(height=4.0)
     setups = (
         ("Sigmoid，默认初始化", nn.Sigmoid, False),
         ("ReLU，默认初始化", nn.ReLU, False),
@@ -256,13 +397,72 @@ def vanishing_gradients(depth: int = 10, width: int = 64, seed: int = 0) -> Figu
         ][:-1]
         ax.semilogy(range(1, depth + 1), norms, marker="o", label=name)
     ax.set(
-        title=f"{depth} 层 MLP 各层权重的梯度范数", xlabel="层（1 = 最靠近输入）", ylabel="‖∂L/∂W‖"
+        title=f"{depth} 层 MLP 各层权重的梯度范数",
+        xlabel="层（1 = 最靠近输入）",
+        ylabel=r"$\|\partial L / \partial W\|$",
     )
     ax.legend()
     return fig
 
 
 # --8<-- [end:vanishing_gradients]
+
+
+# --8<-- [start:init_rms_by_layer]
+def init_rms_by_layer(depth: int = 10, width: int = 256, seed: int = 0) -> Figure:
+    """The measurement of the page on initialization, drawn: a ReLU network of ``depth``
+    bias-free layers of ``width`` units, 1024 inputs from N(0, 1), the weights left as
+    ``nn.Linear`` makes them or refilled by ``nnbasics.init`` (Xavier, He). Top: the RMS of
+    each layer's output over the RMS of the input (forward). Bottom: the same network's
+    backward pass from a random N(0, 1) gradient at its output: the RMS of the gradient
+    with respect to each layer's output over that of the output's (backward). Dashed: the
+    factors per layer derived on the page, √(1/6), √(1/2) and 1."""
+    from matplotlib.lines import Line2D
+
+    from nnbasics import init
+
+    def rms(t: torch.Tensor) -> float:
+        return t.pow(2).mean().sqrt().item()
+
+    setups: tuple[tuple[str, Callable[[torch.Tensor], Any], float], ...] = (
+        ("默认", lambda w: None, math.sqrt(1 / 6)),
+        ("Xavier", init.xavier_uniform_, math.sqrt(1 / 2)),
+        ("He", lambda w: init.kaiming_normal_(w, nonlinearity="relu"), 1.0),
+    )
+    fig, (forward, backward) = _figure(nrows=2, height=7.6)
+    layers = range(depth + 1)
+    for (name, fill, factor), color in zip(setups, ("C0", "C1", "C2"), strict=True):
+        torch.manual_seed(seed)  # the page's code: the same inputs and weights
+        outputs = [torch.randn(1024, width)]
+        for _ in range(depth):
+            linear = nn.Linear(width, width, bias=False)  # 默认初始化
+            fill(linear.weight)
+            outputs.append(torch.relu(linear(outputs[-1])))
+            outputs[-1].retain_grad()
+        upstream = torch.randn(outputs[-1].shape, generator=torch.Generator().manual_seed(seed))
+        outputs[-1].backward(upstream)
+        activations = [rms(a) / rms(outputs[0]) for a in outputs]
+        gradients = [rms(a.grad) / rms(upstream) for a in outputs[1:] if a.grad is not None]
+        forward.semilogy(
+            layers, activations, marker="o", color=color, label=f"{name}：{activations[-1]:.1e}"
+        )
+        forward.semilogy(layers, [factor**k for k in layers], "--", color=color, linewidth=1)
+        backward.semilogy(
+            layers[1:], gradients, marker="o", color=color, label=f"{name}：{gradients[0]:.1e}"
+        )
+        backward.semilogy(
+            layers[1:], [factor ** (depth - k) for k in layers[1:]], "--", color=color, linewidth=1
+        )
+    forward.set(title="前向：各层输出的均方根（相对输入）", xlabel="层（0 = 输入）")
+    backward.set(title="反向：对各层输出的梯度的均方根（相对输出端）", xlabel="层")
+    theory = Line2D([], [], color="0.4", linestyle="--", linewidth=1, label="理论（虚线）")
+    forward.legend(title=f"第 {depth} 层", loc="lower left")
+    handles = [*backward.get_legend_handles_labels()[0], theory]
+    backward.legend(handles=handles, title="第 1 层", loc="lower right")
+    return fig
+
+
+# --8<-- [end:init_rms_by_layer]
 
 
 # --8<-- [start:optimizer_paths]
@@ -280,7 +480,7 @@ def optimizer_paths(steps: int = 60) -> Figure:
         "Adam (lr=0.5)": lambda p: optim.Adam([p], lr=0.5),
         "AdamW (lr=0.5, λ=0.1)": lambda p: optim.AdamW([p], lr=0.5, weight_decay=0.1),
     }
-    fig, ax = _figure(width=7.0, height=3.8)
+    fig, ax = _figure(height=4.6)
     xs, ys = torch.meshgrid(torch.linspace(-10, 2, 200), torch.linspace(-3, 3, 200), indexing="xy")
     ax.contour(xs, ys, xs**2 / 50 + ys**2, levels=15, colors="0.75", linewidths=0.6)
     for name, make in runs.items():
@@ -300,9 +500,9 @@ def optimizer_paths(steps: int = 60) -> Figure:
             markersize=3,
             label=f"{name}：f = {f(p).item():.1e}",
         )
-    ax.plot([0], [0], marker="*", color="k", markersize=10)
-    ax.set(title=f"{steps} 步之后", xlabel="x", ylabel="y", xlim=(-10, 2), ylim=(-3, 3))
-    ax.legend(fontsize=8, loc="lower right")
+    ax.plot([0], [0], marker="*", color="k", markersize=12)
+    ax.set(title=f"{steps} 步之后", xlabel="$x$", ylabel="$y$", xlim=(-10, 2), ylim=(-3, 3))
+    fig.legend(loc="outside lower center")
     return fig
 
 
@@ -328,11 +528,11 @@ def cosine_schedule(
             scheduler.step()
         return lrs
 
+    cosine = rf"余弦退火（$T_{{\max}}$ = {epochs}）"
+    warmup_cosine = rf"{warmup} 轮线性预热 + 余弦退火（$T_{{\max}}$ = {epochs - warmup}）"
     curves = {
-        f"余弦退火（T_max={epochs}）": lambda o: optim.CosineAnnealingLR(
-            o, T_max=epochs, eta_min=eta_min
-        ),
-        f"{warmup} 轮线性预热 + 余弦退火（T_max={epochs - warmup}）": lambda o: optim.SequentialLR(
+        cosine: lambda o: optim.CosineAnnealingLR(o, T_max=epochs, eta_min=eta_min),
+        warmup_cosine: lambda o: optim.SequentialLR(
             o,
             [
                 optim.LinearLR(o, start_factor=0.1, total_iters=warmup),
@@ -341,15 +541,15 @@ def cosine_schedule(
             milestones=[warmup],
         ),
     }
-    fig, ax = _figure(height=3.2)
+    fig, ax = _figure(height=3.8)
     for label, make in curves.items():
         ax.plot(range(epochs + 1), rates(make), label=label)
     ax.set(
-        title=f"余弦退火与线性预热：η_max={lr}，η_min={eta_min}",
+        title=rf"学习率：$\eta_{{\max}}$ = {lr}，$\eta_{{\min}}$ = {eta_min}",
         xlabel="轮（epoch）",
         ylabel="学习率",
     )
-    ax.legend(fontsize=8)
+    fig.legend(loc="outside lower center")
     return fig
 
 
@@ -366,9 +566,9 @@ def mse_vs_huber(steps: int = 500, seed: int = 0) -> Figure:
     x = torch.linspace(0, 5, 30)
     y = 2 * x + 1 + 0.3 * torch.randn(30, generator=g)
     y[[24, 26, 28]] -= torch.tensor([12.0, 14.0, 13.0])  # three outliers
-    fig, ax = _figure()
-    ax.scatter(x, y, s=14, color="0.3", label="数据（含 3 个离群点）")
-    ax.plot(x, 2 * x + 1, "k--", linewidth=1, label="真实直线 y = 2x + 1")
+    fig, ax = _figure(height=4.6)
+    ax.scatter(x, y, s=16, color="0.3", label="数据（含 3 个离群点）")
+    ax.plot(x, 2 * x + 1, "k--", linewidth=1.2, label="真实直线 $y = 2x + 1$")
     for name, loss_fn in (("MSE", F.mse_loss), ("Huber (δ=1)", F.huber_loss)):
         w = torch.zeros(2, requires_grad=True)
         optimizer = torch.optim.Adam([w], lr=0.05)
@@ -377,9 +577,9 @@ def mse_vs_huber(steps: int = 500, seed: int = 0) -> Figure:
             loss_fn(w[0] * x + w[1], y).backward()
             optimizer.step()
         a, b = w.tolist()
-        ax.plot(x, a * x + b, label=f"{name}：y = {a:.2f}x + {b:.2f}")
-    ax.set(title="离群点对拟合的影响", xlabel="x", ylabel="y")
-    ax.legend(fontsize=8)
+        ax.plot(x, a * x + b, label=f"{name}：$y = {a:.2f}x + {b:.2f}$")
+    ax.set(title="离群点对拟合的影响", xlabel="$x$", ylabel="$y$")
+    fig.legend(loc="outside lower center")
     return fig
 
 
@@ -401,17 +601,17 @@ def batchnorm_statistics(steps: int = 100, batch_size: int = 16, seed: int = 0) 
         bn(x)  # training mode: normalise with this batch, update running stats
         batch_means.append(x.mean().item())
         running.append(bn.running_mean.item())
-    fig, ax = _figure()
+    fig, ax = _figure(height=4.4)
     ax.plot(
         batch_means,
         ".",
-        markersize=4,
-        label=f"每个 batch 的均值（训练模式使用，batch={batch_size}）",
+        markersize=6,
+        label=f"每个 batch 的均值（训练模式用，batch={batch_size}）",
     )
-    ax.plot(running, label="running_mean（评估模式使用，momentum=0.1）")
-    ax.axhline(3.0, color="k", linestyle="--", linewidth=1, label="数据的真实均值 3.0")
+    ax.plot(running, label="running_mean（评估模式用，momentum=0.1）")
+    ax.axhline(3.0, color="k", linestyle="--", linewidth=1.2, label="数据的真实均值 3.0")
     ax.set(title="BatchNorm：训练模式与评估模式用的均值", xlabel="训练步数", ylabel="均值")
-    ax.legend(fontsize=8)
+    fig.legend(loc="outside lower center")
     return fig
 
 
@@ -427,7 +627,7 @@ def dropout_gap(epochs: int = 300, seed: int = 0) -> Figure:
 
     X, y = make_blobs(560, n_features=20, n_classes=3, spread=6.0, seed=seed)
     X_train, y_train, X_val, y_val = X[:60], y[:60], X[60:], y[60:]
-    fig, ax = _figure()
+    fig, ax = _figure(height=4.4)
     for p, color in ((0.0, "tab:red"), (0.5, "tab:blue")):
         torch.manual_seed(seed)
         model = nn.Sequential(nn.Linear(20, 256), nn.ReLU(), nn.Dropout(p), nn.Linear(256, 3))
@@ -446,12 +646,12 @@ def dropout_gap(epochs: int = 300, seed: int = 0) -> Figure:
         ax.plot(train, color=color, linestyle="--", label=f"p={p}：训练集")
         ax.plot(val, color=color, label=f"p={p}：验证集（最低 {min(val):.3f}）")
     ax.set(
-        title="训练集与验证集损失之差：有无 Dropout",
+        title="训练集与验证集损失：有无 Dropout",
         xlabel="轮（epoch）",
         ylabel="交叉熵损失",
         ylim=(0, None),
     )
-    ax.legend(fontsize=8)
+    fig.legend(loc="outside lower center")
     return fig
 
 
@@ -475,16 +675,14 @@ def training_loss_curve(epochs: int = 50) -> Figure:
     X_val, y_val = make_random_classification(200, 20, 5, seed=1)  # its own generator
     val_loader = DataLoader(TensorDataset(X_val, y_val), batch_size=200)
     history = example.fit(epochs, val_loader=val_loader)
-    fig, ax = _figure()
+    fig, ax = _figure(height=4.2)
     ax.plot(range(1, epochs + 1), history.train_loss, label="训练集损失（每轮各批量损失的平均）")
     ax.plot(range(1, epochs + 1), history.val_loss, label="验证集损失（新样本，随机标签）")
     ax.axhline(
-        math.log(5), color="k", linestyle="--", linewidth=1, label="ln 5：5 类随机猜测的损失"
+        math.log(5), color="k", linestyle="--", linewidth=1.2, label=r"$\ln 5$：5 类随机猜测的损失"
     )
-    ax.set(
-        title="完整训练示例：训练损失下降，验证损失上升", xlabel="轮（epoch）", ylabel="交叉熵损失"
-    )
-    ax.legend(fontsize=8)
+    ax.set(title="训练损失下降，验证损失上升", xlabel="轮（epoch）", ylabel="交叉熵损失")
+    fig.legend(loc="outside lower center")
     return fig
 
 
@@ -495,8 +693,8 @@ def training_loss_curve(epochs: int = 50) -> Figure:
 def overfitting_curves(epochs: int = 300, seed: int = 1) -> Figure:
     """A too-large MLP (1 -> 64 -> 64 -> 1, Tanh) fitted by Adam to 15 noisy points of
     ``sin(3x)``, one full-batch step per epoch: the points and the fit at the epoch of the
-    lowest validation loss and at the last epoch (left); training and validation loss per
-    epoch, that epoch marked (right)."""
+    lowest validation loss and at the last epoch (top); training and validation loss per
+    epoch, that epoch marked (bottom)."""
     import copy
 
     def make_data(n: int, data_seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -530,25 +728,29 @@ def overfitting_curves(epochs: int = 300, seed: int = 1) -> Figure:
         model.load_state_dict(best_state)
         best_fit = model(grid)
 
-    fig, (ax_fit, ax_loss) = _figure(ncols=2, width=9.0, height=3.8)
-    ax_fit.plot(grid, torch.sin(3 * grid), color="k", linestyle=":", label="真实函数 sin(3x)")
+    fig, _ = _figure(nrows=0, height=8.6)
+    panels: Any = fig.subfigures(2, 1, height_ratios=[1, 1.05])  # a panel and its legend each
+    ax_fit, ax_loss = (panel.subplots() for panel in panels)
+    ax_fit.plot(grid, torch.sin(3 * grid), color="k", linestyle=":", label="真实函数 $\\sin(3x)$")
     ax_fit.plot(grid, best_fit, color="tab:blue", label=f"第 {best} 轮（验证损失最低）")
     ax_fit.plot(grid, last_fit, color="tab:red", label=f"第 {epochs} 轮")
     ax_fit.scatter(x_train, y_train, color="k", s=14, zorder=3, label="15 个训练样本")
-    ax_fit.set(title="模型的拟合", xlabel="x", ylabel="y")
-    ax_fit.legend(fontsize=8, loc="lower right")
+    ax_fit.set(title="模型的拟合", xlabel="$x$", ylabel="$y$")
+    panels[0].legend(loc="outside lower center", ncols=2)
     epoch_axis = range(1, epochs + 1)
     ax_loss.plot(epoch_axis, train, color="tab:orange", linestyle="--", label="训练集")
     ax_loss.plot(epoch_axis, val, color="tab:green", label="验证集（200 个样本）")
     ax_loss.axvline(best, color="tab:blue", linewidth=1, label=f"第 {best} 轮：验证损失最低")
-    ax_loss.axhline(0.09, color="k", linestyle=":", linewidth=1, label="噪声的方差 0.3² = 0.09")
+    ax_loss.axhline(0.09, color="k", linestyle=":", linewidth=1.2, label="噪声的方差 0.3² = 0.09")
     ax_loss.set(
         title="训练集与验证集的损失",
         xlabel="轮（epoch）",
         ylabel="均方误差（MSE）",
         yscale="log",
     )
-    ax_loss.legend(fontsize=8)
+    ax_loss.set_yticks([0.05, 0.1, 0.2, 0.5], labels=["0.05", "0.1", "0.2", "0.5"])
+    ax_loss.yaxis.set_minor_formatter("")
+    panels[1].legend(loc="outside lower center", ncols=2)
     return fig
 
 
