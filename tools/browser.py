@@ -291,3 +291,75 @@ def formula_problems(page, fit: bool = False) -> list[str]:
             cue = "" if fit else ", with no scroll cue"
             problems.append(f"{f['tex']!r}: {f['width']} px wide in a {f['column']} px column{cue}")
     return problems
+
+
+# code blocks (kind "code") and printed outputs (kind "output", docs/_plugins/outputs.py) that
+# scroll sideways: their text is wider than their box
+BLOCK_OVERFLOW_JS = """() => [...document.querySelectorAll("article div.highlight pre > code")]
+  .filter(code => code.scrollWidth > code.clientWidth + 1)
+  .map(code => ({
+    kind: code.closest(".nb-output") ? "output" : "code",
+    width: code.scrollWidth, box: code.clientWidth,
+    text: code.innerText.split("\\n").reduce((a, b) => (b.length > a.length ? b : a), "").slice(0, 60),
+  }))"""
+
+
+def block_overflow(page) -> list[dict]:
+    """The code and output blocks whose lines are wider than their box."""
+    return page.evaluate(BLOCK_OVERFLOW_JS)
+
+
+def unmarked_outputs(page) -> list[str]:
+    """Blocks after the tests' output marker that are not shown as an output (the
+    ``nb-output`` class, the 输出 label before it, no copy button)."""
+    return page.evaluate(
+        """() => {
+          const out = [];
+          const walker = document.createTreeWalker(document.querySelector("article"),
+                                                   NodeFilter.SHOW_COMMENT);
+          while (walker.nextNode()) {
+            if (walker.currentNode.data.trim() !== "pytest-codeblocks:expected-output") continue;
+            let block = walker.currentNode.nextSibling;
+            while (block && block.nodeType !== Node.ELEMENT_NODE) block = block.nextSibling;
+            if (!block || !block.classList.contains("nb-output__label")
+                || block.textContent.trim() !== "输出") {
+              out.push(`no 输出 label: ${(block?.innerText || "").slice(0, 50)}`);
+              continue;
+            }
+            block = block.nextElementSibling;
+            if (!block || !block.classList.contains("nb-output"))
+              out.push(`not an output: ${(block?.innerText || "").slice(0, 50)}`);
+            else if (block.querySelector("button[data-md-type=copy]"))
+              out.push(`copy button on an output: ${block.innerText.slice(0, 50)}`);
+          }
+          return out;
+        }"""
+    )
+
+
+def covered_text(page) -> list[str]:
+    """Code blocks whose copy button lies on their text, with the block scrolled to its start
+    and to its end (the text's line boxes as the browser lays them out)."""
+    return page.evaluate(
+        """() => {
+          const out = [];
+          for (const button of document.querySelectorAll("article button[data-md-type=copy]")) {
+            const code = button.closest("pre")?.querySelector("code");
+            if (!code) continue;
+            for (const left of [0, code.scrollWidth]) {
+              code.scrollLeft = left;
+              const b = button.getBoundingClientRect();
+              const box = code.getBoundingClientRect();
+              const range = document.createRange();
+              range.selectNodeContents(code);
+              // a line box that shares at least 3 x 3 px with the button, inside the block
+              const hit = [...range.getClientRects()].some(r =>
+                Math.min(r.right, b.right, box.right) - Math.max(r.left, b.left, box.left) >= 3
+                && Math.min(r.bottom, b.bottom) - Math.max(r.top, b.top) >= 3);
+              if (hit) out.push(code.innerText.split("\\n")[0].slice(0, 60));
+              code.scrollLeft = 0;
+            }
+          }
+          return [...new Set(out)];
+        }"""
+    )

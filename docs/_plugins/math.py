@@ -109,8 +109,16 @@ def subset_font(text: str, target: Path, source: Path = FONT) -> None:
     subset.save_font(font, str(target), options)
 
 
+# A one-letter <mi> is shown in italic by the browser (text-transform: math-auto) as a character
+# of the Mathematical Alphanumeric Symbols block: 𝑥 (U+1D465) for x. The italic counterparts of
+# every Latin and Greek letter go into the font, whichever letters the formulas name.
+MATH_ITALIC = "".join(
+    chr(c) for c in [*range(0x1D434, 0x1D468), 0x210E, *range(0x1D6E2, 0x1D71C)] if c != 0x1D455
+)
+
+
 def on_post_build(config, **_: object) -> None:
-    text = "".join(sorted(_used))
+    text = "".join(sorted(_used | set(MATH_ITALIC)))
     key = sitecache.digest(text, hashlib.sha256(FONT.read_bytes()).hexdigest(), FONT_NAME)
     cache = sitecache.cache_dir(config.config_file_path) / f"math-font-{key}.woff"
     if not cache.is_file():
