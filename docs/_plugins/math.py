@@ -117,8 +117,12 @@ MATH_ITALIC = "".join(
 )
 
 
+# glyphs the browser draws for elements, not for text: the radical sign of <msqrt>/<mroot>
+DRAWN = "\u221a"
+
+
 def on_post_build(config, **_: object) -> None:
-    text = "".join(sorted(_used | set(MATH_ITALIC)))
+    text = "".join(sorted(_used | set(MATH_ITALIC) | set(DRAWN)))
     key = sitecache.digest(text, hashlib.sha256(FONT.read_bytes()).hexdigest(), FONT_NAME)
     cache = sitecache.cache_dir(config.config_file_path) / f"math-font-{key}.woff"
     if not cache.is_file():
