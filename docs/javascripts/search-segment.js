@@ -5,12 +5,19 @@
  * in the browser is not split that way, so "梯度消失" would be matched differently from the
  * index and the best page would not come first. On the first focus of the search box this
  * script reads the words of the site's own search index (same origin, no network beyond
- * the site) and, while typing, splits each run of Chinese characters of the query into the
- * longest words of that vocabulary (forward maximum matching), separated by spaces.
+ * the site); each query Material sends to its search worker then has every run of Chinese
+ * characters split into the longest words of that vocabulary (forward maximum matching),
+ * separated by spaces.
  *
  * The site's glossary (search/glossary.json, written by docs/_plugins/glossary.py) adds its
  * terms to the vocabulary and maps the other names of a term to the one the pages use
  * (批量归一化 → 批量规范化): the index only has the preferred term.
+ *
+ * The search box itself is never rewritten: the reader sees exactly what they typed, and the
+ * cursor stays where they put it, so a word can be inserted in the middle of a query. Only
+ * the query message to the worker ({type: 2, data: "…"}, Material 9's SEARCH_QUERY) is
+ * segmented, by wrapping Worker.prototype.postMessage (Material posts through it on each
+ * keyup; the site has no other worker).
  */
 (function () {
   "use strict";
@@ -63,17 +70,21 @@
 
   function segment(query) {
     return query.replace(HAN, function (run) { return " " + segmentRun(run) + " "; })
-      .replace(/\s+/g, " ").replace(/^ /, "");
+      .replace(/\s+/g, " ").trim();
   }
 
   document.addEventListener("focusin", function (event) {
     if (event.target.matches && event.target.matches(".md-search__input")) load();
   });
-  document.addEventListener("input", function (event) {
-    var input = event.target;
-    if (!input.matches || !input.matches(".md-search__input") || event.isComposing) return;
-    if (!vocabulary || vocabulary.size === 0) return;
-    var value = segment(input.value);
-    if (value !== input.value) input.value = value;
-  }, true);
+
+  var SEARCH_QUERY = 2;
+  var postMessage = Worker.prototype.postMessage;
+  Worker.prototype.postMessage = function (message) {
+    var args = Array.prototype.slice.call(arguments);
+    if (message && message.type === SEARCH_QUERY && typeof message.data === "string"
+        && vocabulary && vocabulary.size > 0) {
+      args[0] = { type: message.type, data: segment(message.data) };
+    }
+    return postMessage.apply(this, args);
+  };
 })();

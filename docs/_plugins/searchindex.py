@@ -1,0 +1,172 @@
+"""MkDocs hook: what Material's search index holds, so that the results read well.
+
+* Formulas. Material indexes the text of a page, and the text of a MathML formula
+  (docs/_plugins/math.py renders them at build time) is its symbols run together: the
+  cross-entropy formula came out in the result previews as "L=−1N∑i=1Nlog⁡pi,yi…". The index
+  gets a readable form instead: a formula that reads on one line (letters, numbers and
+  operators: θ, 1/(1−p), W×B, log 2; a short script Unicode can write: x², w⊤, W₁, xᵢ) as
+  that line, any other formula (a fraction, a root, limits, a matrix, p with subscript θ) as
+  "…". The pages themselves keep their MathML; only what the search plugin reads is changed
+  (:func:`index_html`).
+* Tags. Every page has the same two tags, so the chips Material shows on each result said
+  nothing: the index carries no tags, and the tags page (``tags/``) is not in it.
+* One location, one entry. Material's search worker keeps the word positions of each entry
+  by its location, for the highlighted previews; two entries with one location (a page whose
+  headings have no ``id``, as the notebook page's ``<h2 id="">`` had) overwrite each other's,
+  and every query that matches the first one fails in the worker ("训练", "模型",
+  "混合精度训练" found nothing). Entries with a location already seen are merged into the
+  first one.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import event_priority
+
+MATH = re.compile(r"<math\b[^>]*>(.*?)</math>", re.S)
+ELIDED = "…"
+EXCLUDED_PAGES = ("tags/",)
+# a script that Unicode can write on the line: x², w⊤, σ′, W₁, x_i as xᵢ
+SUPERSCRIPT = dict(zip("0123456789+−=()niTk", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿⁱᵀᵏ", strict=True))
+SUPERSCRIPT.update({c: c for c in "⊤′″‴∗*"})
+SUBSCRIPT = dict(
+    zip(
+        "0123456789+−=()aehijklmnoprstuvxβγρφχ",
+        "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓᵦᵧᵨᵩᵪ",
+        strict=True,
+    )
+)
+
+
+class _Elided(Exception):
+    """A part of a formula that does not read on one line."""
+
+
+class _Tree(HTMLParser):
+    """MathML as nested lists: [name, child, ...], text as str."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.root: list[Any] = ["mrow"]
+        self.stack = [self.root]
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        node: list[Any] = [tag]
+        self.stack[-1].append(node)
+        self.stack.append(node)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.stack[-1].append([tag])
+
+    def handle_endtag(self, tag: str) -> None:
+        if len(self.stack) > 1 and self.stack[-1][0] == tag:
+            self.stack.pop()
+
+    def handle_data(self, data: str) -> None:
+        self.stack[-1].append(data)
+
+
+def _script(node: list[Any], table: dict[str, str]) -> str:
+    text = _line(node).strip()
+    if not text or any(c not in table for c in text):
+        raise _Elided
+    return "".join(table[c] for c in text)
+
+
+def _line(node: Any) -> str:
+    """One MathML node on one line (raises _Elided for a layout that does not fit one)."""
+    if isinstance(node, str):
+        return node.replace("\u2061", " ")  # the invisible function application: log x
+    name, children = node[0], [c for c in node[1:] if not (isinstance(c, str) and not c.strip())]
+    if name in ("mrow", "mi", "mn", "mo", "mstyle"):
+        return "".join(_line(c) for c in children)
+    if name in ("mspace", "mtext"):
+        return " " + "".join(_line(c) for c in children) + " "
+    if name in ("msub", "msup", "msubsup") and len(children) == {"msubsup": 3}.get(name, 2):
+        base = _line(children[0]).strip()
+        if not base or " " in base or len(base) > 3:
+            raise _Elided
+        if name == "msup":
+            return base + _script(children[1], SUPERSCRIPT)
+        sub = _script(children[1], SUBSCRIPT)
+        return base + sub + (_script(children[2], SUPERSCRIPT) if name == "msubsup" else "")
+    raise _Elided  # a fraction, a root, limits over or under, a matrix
+
+
+def formula_text(mathml: str) -> str:
+    """The readable form of one ``<math>`` element's content (see the module docstring)."""
+    tree = _Tree()
+    tree.feed(mathml)
+    tree.close()
+    try:
+        text = re.sub(r"\s+", " ", _line(tree.root)).strip()
+    except _Elided:
+        return ELIDED
+    text = re.sub(r"(?<=\w) (?=\()", "", text)  # "max (0, x)" -> "max(0, x)"
+    return text or ELIDED
+
+
+def index_html(content: str) -> str:
+    """``content`` (a page's HTML) as the search index should read it: each formula replaced
+    by its readable form."""
+    return MATH.sub(lambda m: html.escape(formula_text(m.group(1)), quote=False), content)
+
+
+@event_priority(-100)  # after the search plugin's own on_config, which creates its index
+def on_config(config: Any, **_: Any) -> Any:
+    search = config.plugins.get("material/search")
+    index = getattr(search, "search_index", None)
+    if index is None or not hasattr(index, "add_entry_from_context"):
+        raise PluginError(
+            "docs/_plugins/searchindex.py: Material's search plugin has no search_index; "
+            "check whether the hook still fits its version"
+        )
+    add_entry = index.add_entry_from_context
+    if getattr(add_entry, "readable_formulas", False):
+        return config  # mkdocs serve: already wrapped
+
+    def add_entry_with_readable_formulas(page: Any) -> None:
+        content = page.content
+        page.content = index_html(content)
+        try:
+            add_entry(page)
+        finally:
+            page.content = content
+
+    add_entry_with_readable_formulas.readable_formulas = True
+    index.add_entry_from_context = add_entry_with_readable_formulas
+    return config
+
+
+def tidy(index: dict[str, Any]) -> dict[str, Any]:
+    """The search index without tags, without the excluded pages, with one entry per
+    location (a repeated location's title and text appended to its first entry)."""
+    docs, first = [], {}
+    for doc in index["docs"]:
+        doc.pop("tags", None)
+        if doc["location"].startswith(EXCLUDED_PAGES):
+            continue
+        seen = first.get(doc["location"])
+        if seen is None:
+            first[doc["location"]] = doc
+            docs.append(doc)
+            continue
+        title = doc["title"].rstrip("¶").strip()
+        seen["text"] = " ".join(filter(None, [seen["text"], f"<p>{title}</p>", doc["text"]]))
+    return {**index, "docs": docs}
+
+
+@event_priority(-100)  # after the search plugin has written the index
+def on_post_build(config: Any, **_: Any) -> None:
+    path = Path(config["site_dir"]) / "search" / "search_index.json"
+    if not path.is_file():
+        raise PluginError(f"{path}: no search index to tidy")
+    index = tidy(json.loads(path.read_text(encoding="utf-8")))
+    path.write_text(json.dumps(index, ensure_ascii=False, separators=(",", ":")), "utf-8")
