@@ -9,9 +9,11 @@ which the workflow uploads.
 
 from __future__ import annotations
 
+import html
 import importlib.util
 import json
 import os
+import re
 import shutil
 import socket
 import urllib.error
@@ -250,6 +252,7 @@ SEARCHES = {
     "验证集": "training/",
     "检查点": "training-advanced/",
     "混合精度": "training-advanced/",
+    "混合精度训练": "training-advanced/",  # two words of the index in one run
     "DDP": "training-advanced/",
     "术语表": "glossary/",
 }
@@ -387,3 +390,194 @@ def test_missing_chromium_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(BrowserSetupError, match="apt-get install chromium"):
         find_chromium()
+
+
+# ------------------------------------------------------------------ search results, tables, notes
+
+
+def _query_box(page) -> tuple[str, int]:
+    """The search box's value and the position of its cursor."""
+    return page.evaluate(
+        "() => { const b = document.querySelector('input.md-search__input');"
+        " return [b.value, b.selectionStart]; }"
+    )
+
+
+def test_a_word_typed_in_the_middle_of_a_query_stays_where_it_was_typed(desktop, base_url: str):
+    """A reader types 混合训练, puts the cursor back between 混合 and 训练 and types 精度: the box
+    shows 混合精度训练 with the cursor after 精度 (javascripts/search-segment.js segments only
+    the query the search worker gets, never the box), and the page about it comes first."""
+    page = desktop.new_page()
+    search(page, base_url, "混合训练")  # loads the vocabulary; a first query is answered
+    box = page.locator("input.md-search__input")
+    for key in ("End", "ArrowLeft", "ArrowLeft"):
+        box.press(key)
+    box.press_sequentially("精度")
+    assert _query_box(page) == ["混合精度训练", 4]
+    box.press("Shift")  # a key event without a character: Material searches the box's value
+    assert _query_box(page) == ["混合精度训练", 4]
+    page.wait_for_function(
+        """() => (document.querySelector("li.md-search-result__item > a")?.href || "")
+                   .includes("/training-advanced/")""",
+        timeout=TIMEOUT_MS,
+    )
+
+
+# formulas laid out in two dimensions (a fraction, a root, limits, a matrix): their text run
+# together is no reading of them
+TWO_DIMENSIONAL = re.compile(r"<(mfrac|msqrt|mroot|munder|mover|munderover|mtable)\b")
+
+
+def _run_together(text: str) -> str:
+    return re.sub(r"[\s\u200b]+", "", text)
+
+
+def _formula_texts(site: Path) -> set[str]:
+    """The text of each two-dimensional formula of the site as the browser reads it out of its
+    MathML (a fraction's numerator and denominator run together): six characters or more, one
+    of them no code has (a Greek letter, ∑, −), and not also the text of a one-line formula
+    ((√κ−1)/(√κ+1) reads as (κ−1)/(κ+1), which is a formula of its own)."""
+    flat, texts = set(), set()
+    for page in site.rglob("index.html"):
+        for formula in re.findall(r"<math\b[^>]*>(.*?)</math>", page.read_text("utf-8"), re.S):
+            text = _run_together(html.unescape(re.sub(r"<[^>]+>", "", formula)))
+            if not TWO_DIMENSIONAL.search(formula):
+                flat.add(text)
+            elif len(text) >= 6 and re.search(r"[^\x00-\x7f]", text):
+                texts.add(text)
+    return texts - flat
+
+
+PREVIEW_QUERIES = ("交叉熵", "最大似然", "softmax", "梯度消失", "权重初始化", "AdamW", "批量规范化")
+
+
+def _formulas_in_previews(page, base: str, formulas: set[str]) -> list[str]:
+    """Formulas shown as run-together symbols in the result previews of PREVIEW_QUERIES."""
+    found = []
+    for query in PREVIEW_QUERIES:
+        search(page, base, query)
+        previews = page.eval_on_selector_all(
+            "article.md-search-result__article", "els => els.map(e => e.textContent)"
+        )
+        for text in map(_run_together, previews):
+            found += [f"{query}: {f[:50]}" for f in formulas if f in text]
+    return found
+
+
+def test_search_previews_show_no_formula_as_run_together_symbols(
+    desktop, base_url: str, built_site: Path
+):
+    """Result previews never show a formula's symbols run together ("L=−1N∑i=1Nlog…"):
+    docs/_plugins/searchindex.py indexes such a formula as "…"."""
+    formulas = _formula_texts(built_site)
+    assert len(formulas) > 100
+    assert _formulas_in_previews(desktop.new_page(), base_url, formulas) == []
+
+
+def test_search_results_have_no_tag_chips_and_never_the_tags_page(desktop, base_url: str):
+    """Every page has the same tags, so results carry no tag chips; the tags page is no result
+    (not even for 标签, its title)."""
+    page = desktop.new_page()
+    for query in ("标签", "neural-network", "交叉熵"):
+        assert base_url + "tags/" not in search(page, base_url, query), query
+        assert page.locator(".md-search-result .md-tag").count() == 0, query
+
+
+TABLE_PROBLEMS_JS = """() => [...document.querySelectorAll("article table")].flatMap(table => {
+  const name = (table.querySelector("th")?.textContent || "table").trim();
+  const wrap = table.closest(".md-typeset__scrollwrap") || table.parentElement;
+  const out = [];
+  for (const cell of table.querySelectorAll("th, td"))
+    if (cell.scrollWidth > cell.clientWidth + 1)
+      out.push(`${name}: cell cut off: ${cell.textContent.trim().slice(0, 40)}`);
+  for (const code of table.querySelectorAll("code")) {
+    // a line break between two word characters: "BCEWithLogitsLo" + "ss"
+    const range = document.createRange();
+    const walker = document.createTreeWalker(code, NodeFilter.SHOW_TEXT);
+    let top = null, previous = "";
+    while (walker.nextNode()) {
+      const text = walker.currentNode.data;
+      for (let i = 0; i < text.length; i++) {
+        range.setStart(walker.currentNode, i);
+        range.setEnd(walker.currentNode, i + 1);
+        const box = range.getClientRects()[0];
+        if (!box) continue;
+        if (top !== null && box.top > top + 2 && /\\w/.test(previous) && /\\w/.test(text[i]))
+          out.push(`${name}: code broken inside a word: ${code.textContent}`);
+        top = box.top;
+        previous = text[i];
+      }
+    }
+  }
+  if (wrap.scrollWidth > wrap.clientWidth + 1) {
+    const style = getComputedStyle(wrap);
+    if (!/auto|scroll/.test(style.overflowX))
+      out.push(`${name}: ${wrap.scrollWidth} px wide in ${wrap.clientWidth} px, cut off`);
+    else if (!/radial-gradient/.test(style.backgroundImage))
+      out.push(`${name}: ${wrap.scrollWidth} px wide in ${wrap.clientWidth} px, no scroll cue`);
+  }
+  return out;
+})"""
+
+
+def _table_problems(context, base: str, names: list[str]) -> list[str]:
+    """On each page: table cells cut off, code in a cell broken inside an identifier, a table
+    wider than the screen that does not scroll or shows no shadow at the edge that scrolls."""
+    problems = []
+    for name in names:
+        page, _ = _open(context, base + name)
+        render_everything(page)
+        problems += [f"{name or 'home'}: {p}" for p in page.evaluate(TABLE_PROBLEMS_JS)]
+        page.close()
+    return problems
+
+
+def test_every_table_is_readable_on_a_phone(phone, base_url: str, built_site: Path):
+    names = [n for n in PAGE_IDS if "<table" in (built_site / n / "index.html").read_text("utf-8")]
+    assert {"glossary/", "summary/", "losses/"} <= set(names)
+    assert _table_problems(phone, base_url, names) == []
+
+
+def _footnote_order(page_html: str) -> list[int]:
+    """A page's footnote numbers in the order of their first reference."""
+    refs = re.findall(r'<a class="footnote-ref" href="#fn:[^"]+"[^>]*>(\d+)</a>', page_html)
+    return list(dict.fromkeys(map(int, refs)))
+
+
+def test_footnotes_are_numbered_in_reading_order(built_site: Path):
+    orders = {
+        n: _footnote_order((built_site / n / "index.html").read_text("utf-8")) for n in PAGE_IDS
+    }
+    assert any(orders.values())
+    assert {n: o for n, o in orders.items() if o != list(range(1, len(o) + 1))} == {}
+
+
+def test_the_pitfalls_of_training_advanced_are_in_its_table_of_contents(built_site: Path):
+    page_html = (built_site / "training-advanced" / "index.html").read_text("utf-8")
+    toc = page_html[page_html.index('class="md-nav md-nav--secondary"') :]
+    pitfalls = re.search(r'<nav class="md-nav" aria-label="常见坑">(.*?)</nav>', toc, re.S)
+    assert pitfalls, "常见坑 has no entries in the table of contents"
+    assert len(re.findall(r'class="md-nav__link"', pitfalls.group(1))) >= 7
+
+
+def test_the_search_index_hook_reads_formulas_and_merges_repeated_locations():
+    """docs/_plugins/searchindex.py on small inputs: a one-line formula as its line, a
+    fraction as "…"; one entry per location, no tags, no tags page."""
+    path = ROOT / "docs" / "_plugins" / "searchindex.py"
+    spec = importlib.util.spec_from_file_location("searchindex", path)
+    hook = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hook)
+    line = "<msup><mi>w</mi><mo>⊤</mo></msup><mi>x</mi><mo>+</mo><msub><mi>b</mi><mn>1</mn></msub>"
+    assert hook.formula_text(line) == "w⊤x+b₁"
+    assert hook.formula_text("<mi>log</mi><mo>&ApplyFunction;</mo><mn>2</mn>") == "log 2"
+    assert hook.formula_text("<mfrac><mn>1</mn><mi>N</mi></mfrac>") == "…"
+    page = '<p>概率 <span class="arithmatex"><math alttext="p"><mi>p</mi></math></span></p>'
+    assert hook.index_html(page) == '<p>概率 <span class="arithmatex">p</span></p>'
+    docs = [
+        {"location": "a/", "title": "A", "text": "one", "tags": ["x"]},
+        {"location": "a/", "title": "B¶", "text": "two", "tags": ["x"]},
+        {"location": "tags/", "title": "标签", "text": "", "tags": []},
+    ]
+    assert hook.tidy({"config": {}, "docs": docs})["docs"] == [
+        {"location": "a/", "title": "A", "text": "one <p>B</p> two"}
+    ]
