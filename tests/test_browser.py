@@ -27,8 +27,11 @@ from browser import (
     HOST,
     TIMEOUT_MS,
     BrowserSetupError,
+    block_overflow,
     broken_images,
+    covered_text,
     find_chromium,
+    formula_problems,
     horizontal_overflow,
     raw_math,
     render_everything,
@@ -36,13 +39,14 @@ from browser import (
     serve,
     site_pages,
     site_prefix,
+    unmarked_outputs,
     watch,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "test-artifacts" / "screenshots"
 DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 375, "height": 812}
+PHONE = {"width": 390, "height": 844}
 
 
 # every page of the nav (the page manifest), as a URL relative to the site root
@@ -116,6 +120,20 @@ def test_page_list_matches_the_build(built_site: Path):
     assert site_pages(built_site) == PAGE_IDS
 
 
+# the code blocks that get a copy button: not the outputs (docs/_plugins/outputs.py)
+COPYABLE = "article :not(.no-copy) > pre > code"
+
+
+def _wait_for_copy_buttons(page) -> None:
+    """Wait until every code block that comes into view has its copy button (content.lazy)."""
+    page.wait_for_function(
+        "s => document.querySelectorAll('button[data-md-type=copy]').length"
+        " >= document.querySelectorAll(s).length",
+        arg=COPYABLE,
+        timeout=TIMEOUT_MS,
+    )
+
+
 def _copy_problems(page, name: str) -> list[str]:
     """The copy buttons whose click does not put exactly their block on the clipboard."""
     page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
@@ -124,12 +142,7 @@ def _copy_problems(page, name: str) -> list[str]:
     for k in range(blocks.count()):
         blocks.nth(k).scroll_into_view_if_needed(timeout=TIMEOUT_MS)
     buttons = page.locator("button[data-md-type=copy]")
-    if blocks.count():
-        page.wait_for_function(
-            "n => document.querySelectorAll('button[data-md-type=copy]').length >= n",
-            arg=blocks.count(),
-            timeout=TIMEOUT_MS,
-        )
+    _wait_for_copy_buttons(page)
     count = buttons.count()
     if name.startswith(("perceptron", "activations", "training/")) and count == 0:
         return [f"{name}: no copy button"]
@@ -173,6 +186,11 @@ def test_page_on_a_desktop(desktop, base_url: str, name: str):
     _shot(page, name, "desktop")
     assert _serious_violations(page) == []  # before the copy check opens every <details>
     assert _copy_problems(page, name) == []
+    # every part is laid out and every block has its copy button now
+    assert formula_problems(page, fit=True) == []
+    assert unmarked_outputs(page) == []
+    assert block_overflow(page) == []  # 100-character lines fit the column
+    assert covered_text(page) == []
 
 
 def test_light_dark_toggle_switches_the_palette(desktop, base_url: str):
@@ -190,8 +208,15 @@ def test_phone_width_drawer_opens_and_nothing_overflows(phone, base_url: str, na
     page, visit = _open(phone, base_url + name)
     assert visit.problems() == []
     render_everything(page)
-    assert horizontal_overflow(page) == 0, f"{name} is wider than 375 px"
+    assert horizontal_overflow(page) == 0, f"{name} is wider than {PHONE['width']} px"
+    assert formula_problems(page, fit=True) == []
     _shot(page, name, "phone")
+    page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
+    for k in range(page.locator("article pre > code").count()):  # each gets its copy button
+        page.locator("article pre > code").nth(k).scroll_into_view_if_needed(timeout=TIMEOUT_MS)
+    _wait_for_copy_buttons(page)
+    assert covered_text(page) == []
+    page.evaluate("() => window.scrollTo(0, 0)")
     page.locator("label.md-header__button[for=__drawer]").click()
     page.wait_for_function("() => document.getElementById('__drawer').checked", timeout=TIMEOUT_MS)
     nav = page.locator(".md-sidebar--primary")
@@ -560,6 +585,67 @@ def test_the_pitfalls_of_training_advanced_are_in_its_table_of_contents(built_si
     assert len(re.findall(r'class="md-nav__link"', pitfalls.group(1))) >= 7
 
 
+# ------------------------------------ notebook buttons, the page-info line, tables of contents
+
+# each matching element's text colour against what lies behind it (the first ancestor with a
+# background; a translucent text colour blended over it): contrast ratio and font size
+CONTRAST_JS = """(selector) => {
+  const rgba = s => (s.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => [r, g, b].map(v => { v /= 255;
+    return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+    .reduce((s, v, k) => s + v * [0.2126, 0.7152, 0.0722][k], 0);
+  const background = el => {
+    for (; el; el = el.parentElement) {
+      const c = rgba(getComputedStyle(el).backgroundColor);
+      if (c.length === 3 || c[3] > 0) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  return [...document.querySelectorAll(selector)].filter(e => e.offsetParent).map(e => {
+    const style = getComputedStyle(e), bg = background(e), c = rgba(style.color);
+    const a = c.length > 3 ? c[3] : 1;
+    const fg = [0, 1, 2].map(k => c[k] * a + bg[k] * (1 - a));
+    const [hi, lo] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+    return {text: e.textContent.trim().slice(0, 30), ratio: (hi + 0.05) / (lo + 0.05),
+            size: parseFloat(style.fontSize)};
+  });
+}"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_notebook_buttons_and_page_info_line_are_readable(browser, base_url: str, scheme: str):
+    """The notebook buttons ("下载 Notebook", "查看执行后的 Notebook") have >= 4.5:1 contrast in
+    both palettes (in the dark one they were #4051b5 on #1e2129, 2.35:1); the page-info line
+    under the title is secondary (smaller than the body text) and still >= 4.5:1."""
+    context = browser.new_context(viewport=DESKTOP, color_scheme=scheme)
+    context.set_default_timeout(TIMEOUT_MS)
+    problems = []
+    for name in ("training/", "training-notebook/", "losses/"):
+        page, _ = _open(context, base_url + name)
+        buttons = page.evaluate(CONTRAST_JS, ".md-typeset .md-button")
+        assert buttons or name != "training/", f"{name}: no notebook button"
+        problems += [f"{name} {b['text']}: {b['ratio']:.2f}:1" for b in buttons if b["ratio"] < 4.5]
+        body = page.evaluate(CONTRAST_JS, "article p:not([class])")[0]["size"]
+        for line in page.evaluate(CONTRAST_JS, ".page-meta, .page-history"):
+            if line["ratio"] < 4.5 or line["size"] >= body:
+                problems.append(f"{name} {line['text']}: {line['ratio']:.2f}:1, {line['size']} px")
+        page.close()
+    context.close()
+    assert problems == []
+
+
+def test_api_contents_entries_are_not_cut_off(desktop, phone, base_url: str):
+    """An entry of the API page's table of contents too long for the sidebar wraps; none ends
+    in an ellipsis (binary_cross_entropy_with_logits did), on a desktop or in a phone's drawer."""
+    cut = """() => [...document.querySelectorAll(".md-nav .md-ellipsis")]
+      .filter(e => e.offsetParent && e.scrollWidth > e.clientWidth + 1)
+      .map(e => e.textContent.trim())"""
+    for context in (desktop, phone):
+        page, _ = _open(context, base_url + "api/")
+        assert page.evaluate(cut) == []
+        page.close()
+
+
 def test_the_search_index_hook_reads_formulas_and_merges_repeated_locations():
     """docs/_plugins/searchindex.py on small inputs: a one-line formula as its line, a
     fraction as "…"; one entry per location, no tags, no tags page."""
@@ -581,3 +667,71 @@ def test_the_search_index_hook_reads_formulas_and_merges_repeated_locations():
     assert hook.tidy({"config": {}, "docs": docs})["docs"] == [
         {"location": "a/", "title": "A", "text": "one <p>B</p> two"}
     ]
+
+
+# ------------------------------------------------------------------ the page as the reader sees it
+
+
+@pytest.fixture
+def dark(browser):
+    context = browser.new_context(viewport=DESKTOP, color_scheme="dark")
+    context.set_default_timeout(TIMEOUT_MS)
+    context.set_default_navigation_timeout(TIMEOUT_MS)
+    yield context
+    context.close()
+
+
+@pytest.mark.parametrize("name", PAGE_IDS)
+def test_page_in_dark_mode(dark, base_url: str, name: str):
+    """The dark palette (a reader whose system is dark gets it): no serious accessibility
+    violation, contrast included, with every <details> open."""
+    page, visit = _open(dark, base_url + name)
+    assert visit.problems() == []
+    assert page.evaluate("document.body.getAttribute('data-md-color-scheme')") == "slate"
+    page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
+    render_everything(page)
+    _shot(page, name, "dark")
+    assert _serious_violations(page) == []
+
+
+# what the landed site had before the reader-view work: MathML children laid out as blocks,
+# outputs like code, code without room for the copy button
+OLD_CSS = """
+.md-typeset div.arithmatex math { display: block; }
+.md-typeset pre > code { padding: .77em 1.18em; }
+"""
+
+
+def test_the_layout_checks_fail_on_the_old_markup_and_css(desktop, phone, base_url: str):
+    """Each reader-view check finds the problems of the landed site: formulas one symbol per
+    line, outputs with no label and a copy button, copy buttons on the end of a code line, code
+    wider than the column (the contents back in a right sidebar)."""
+    page, _ = _open(desktop, base_url + "losses/")
+    assert formula_problems(page, fit=True) == []
+    page.add_style_tag(content=OLD_CSS)
+    assert any("tall" in p for p in formula_problems(page))
+    page.evaluate(
+        """() => document.querySelectorAll(".nb-output").forEach(o => {
+             o.previousElementSibling.remove();
+             o.classList.remove("nb-output", "no-copy"); })"""
+    )
+    assert len(unmarked_outputs(page)) >= 10
+    page.evaluate("() => document.querySelector('.md-content').style.maxWidth = '700px'")
+    assert any(b["kind"] == "code" for b in block_overflow(page))
+    for k in range(page.locator("article pre > code").count()):
+        page.locator("article pre > code").nth(k).scroll_into_view_if_needed(timeout=TIMEOUT_MS)
+    page.wait_for_function(
+        "() => document.querySelectorAll('button[data-md-type=copy]').length"
+        " >= document.querySelectorAll('article pre > code').length",
+        timeout=TIMEOUT_MS,
+    )
+    assert covered_text(page) != []
+    page.close()
+    page, _ = _open(phone, base_url + "losses/")
+    page.add_style_tag(content=".md-typeset div.arithmatex { background: none; }")
+    page.evaluate(
+        "() => document.querySelector('div.arithmatex math').style.minWidth = '600px'"
+    )
+    assert any("no scroll cue" in p for p in formula_problems(page))
+    assert any("wide" in p for p in formula_problems(page, fit=True))
+    page.close()

@@ -20,7 +20,8 @@ LABEL = '<p class="nb-output__label" aria-hidden="true">输出</p>'
 def mark_outputs(html: str) -> str:
     """The page's HTML with every output block after the marker labelled and classed."""
     return OUTPUT.sub(
-        LABEL + '<div class="highlight nb-output no-copy" role="region" aria-label="输出">', html
+        MARKER + LABEL + '<div class="highlight nb-output no-copy" role="region" aria-label="输出">',
+        html,
     )
 
 
