@@ -16,7 +16,7 @@ export NO_MKDOCS_2_WARNING := 1
 # the site builder: mkdocs (frozen 1.x) or properdocs, its maintained drop-in fork
 DOCS ?= mkdocs
 
-.PHONY: test page test-package serve build update-docs format lint bench clean system-deps
+.PHONY: test page test-package serve build shots update-docs format lint bench clean system-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -83,6 +83,14 @@ serve: system-deps $(VENV)/.docs
 ## make build: the static site in site/ (mkdocs build --strict; DOCS=properdocs for the fork)
 build: system-deps $(VENV)/.docs
 	$(BIN)/python -m $(DOCS) build --strict --config-file mkdocs.yml
+
+## make shots PAGE=losses: build the site, then screenshots of a page (or of every page without
+## PAGE) to open and look at before a change lands: Chromium at 1280 px (light) and as a 390 px
+## phone (light and dark), cut into tiles, and Firefox (phone light, desktop dark) when
+## firefox-esr is installed; in test-artifacts/shots/ (tools/shots.py)
+shots: build
+	rm -rf test-artifacts/shots
+	$(BIN)/python tools/shots.py --out test-artifacts/shots $(PAGE)
 
 ## make update-docs: run every docs block under every instruction set and thread count this machine
 ## can produce (tools/docblocks.py: sweep) and rewrite the outputs shown under it when they agree
