@@ -399,7 +399,7 @@ def vanishing_gradients(depth: int = 10, width: int = 64, seed: int = 0) -> Figu
     ax.set(
         title=f"{depth} 层 MLP 各层权重的梯度范数",
         xlabel="层（1 = 最靠近输入）",
-        ylabel=r"$\|\partial L / \partial W\|$",
+        ylabel="‖∂L/∂W‖",
     )
     ax.legend()
     return fig
@@ -528,8 +528,9 @@ def cosine_schedule(
             scheduler.step()
         return lrs
 
-    cosine = rf"余弦退火（$T_{{\max}}$ = {epochs}）"
-    warmup_cosine = rf"{warmup} 轮线性预热 + 余弦退火（$T_{{\max}}$ = {epochs - warmup}）"
+    # η_max and T_max as PyTorch's documentation writes them (mathtext, subscripts in italics)
+    cosine = f"余弦退火（$T_{{max}}$ = {epochs}）"
+    warmup_cosine = f"{warmup} 轮线性预热 + 余弦退火（$T_{{max}}$ = {epochs - warmup}）"
     curves = {
         cosine: lambda o: optim.CosineAnnealingLR(o, T_max=epochs, eta_min=eta_min),
         warmup_cosine: lambda o: optim.SequentialLR(
@@ -545,7 +546,7 @@ def cosine_schedule(
     for label, make in curves.items():
         ax.plot(range(epochs + 1), rates(make), label=label)
     ax.set(
-        title=rf"学习率：$\eta_{{\max}}$ = {lr}，$\eta_{{\min}}$ = {eta_min}",
+        title=f"学习率：$η_{{max}}$ = {lr}，$η_{{min}}$ = {eta_min}",
         xlabel="轮（epoch）",
         ylabel="学习率",
     )
@@ -679,7 +680,7 @@ def training_loss_curve(epochs: int = 50) -> Figure:
     ax.plot(range(1, epochs + 1), history.train_loss, label="训练集损失（每轮各批量损失的平均）")
     ax.plot(range(1, epochs + 1), history.val_loss, label="验证集损失（新样本，随机标签）")
     ax.axhline(
-        math.log(5), color="k", linestyle="--", linewidth=1.2, label=r"$\ln 5$：5 类随机猜测的损失"
+        math.log(5), color="k", linestyle="--", linewidth=1.2, label="ln 5：5 类随机猜测的损失"
     )
     ax.set(title="训练损失下降，验证损失上升", xlabel="轮（epoch）", ylabel="交叉熵损失")
     fig.legend(loc="outside lower center")
@@ -731,7 +732,7 @@ def overfitting_curves(epochs: int = 300, seed: int = 1) -> Figure:
     fig, _ = _figure(nrows=0, height=8.6)
     panels: Any = fig.subfigures(2, 1, height_ratios=[1, 1.05])  # a panel and its legend each
     ax_fit, ax_loss = (panel.subplots() for panel in panels)
-    ax_fit.plot(grid, torch.sin(3 * grid), color="k", linestyle=":", label="真实函数 $\\sin(3x)$")
+    ax_fit.plot(grid, torch.sin(3 * grid), color="k", linestyle=":", label="真实函数 sin(3$x$)")
     ax_fit.plot(grid, best_fit, color="tab:blue", label=f"第 {best} 轮（验证损失最低）")
     ax_fit.plot(grid, last_fit, color="tab:red", label=f"第 {epochs} 轮")
     ax_fit.scatter(x_train, y_train, color="k", s=14, zorder=3, label="15 个训练样本")

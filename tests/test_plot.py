@@ -72,6 +72,8 @@ def check_dark_variants(site: Path) -> list[str]:
         svg = dark.read_text(encoding="utf-8")
         if f"fill: {plot.DARK_BACKGROUND}" not in svg or "#ffffff" in svg or "#000000" in svg:
             problems.append(f"dark/{light.name}: not drawn for a dark background")
+        if "<text" in svg or "<dc:date>" in svg or re.search(r'(href|src)="(https?:)?//', svg):
+            problems.append(f"dark/{light.name}: text not as paths, a date or an external link")
     return problems
 
 
@@ -220,7 +222,7 @@ def check_in_browser(site: Path) -> list[str]:
                 for img in shown:
                     column = 358 if phone else img["natural"]
                     if not img["src"].endswith(f"#only-{scheme}"):
-                        problems.append(f"{where}: {img['src']} shown in the {scheme} palette")
+                        problems.append(f"{where}: {img['src']}: not the {scheme} variant")
                     elif abs(img["width"] - min(column, img["natural"])) > 1:
                         problems.append(f"{where}: {img['src']} shown {img['width']:.0f} px wide")
                 if figures:
