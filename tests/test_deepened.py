@@ -328,6 +328,12 @@ def test_page_cells_skip_includes_and_keep_indented_solutions():
     title, cells = notebooks.page_cells(md)
     assert title == "T"
     assert cells == [("A", "print(1)"), ("A", "print(2)")]
+    # in the notebook an exercise's answer comes after its question
+    _, cells = notebooks.cells_of(md)
+    assert [c.context for c in cells] == ["", "**练习 1**：Q\n\n**参考答案**"]
+    nb = json.loads(notebooks.notebook("T", "../t/", cells))
+    sources = [c["source"] for c in nb["cells"]]
+    assert sources.index("**练习 1**：Q\n\n**参考答案**") == sources.index("print(2)") - 1
 
 
 def test_word_count_and_reading_time():
@@ -370,16 +376,16 @@ def test_every_page_shows_words_dates_tags_and_change_log(built_site: Path):
         shown = dict(zip(("nnbasics", "torch", "python"), m.group(5, 6, 7), strict=True))
         assert shown == (recorded or dict.fromkeys(shown)), name
         assert "neural-network" in html and "deep-learning" in html
-        assert "变更记录" in html
-        log = subprocess.run(
-            ["git", "log", "-1", "--format=%h", "--", f"docs/{name or 'index'}.md"],
+        source = f"docs/{name or 'index'}.md"
+        last = subprocess.run(
+            ["git", "log", "-1", "--date=short", "--format=%ad", "--", source],
             cwd=ROOT,
             capture_output=True,
             text=True,
             check=True,
         ).stdout.strip()
-        if log:  # the page's newest commit is listed
-            assert f"<code>{log}</code>" in html, name
+        if last:  # the end of the page: the date of the page's newest commit
+            assert f'class="page-history">最后更新：{last} · ' in html, name
     tags = (built_site / "tags" / "index.html").read_text(encoding="utf-8")
     assert "neural-network" in tags and "deep-learning" in tags and "感知机" in tags
 
@@ -388,14 +394,17 @@ def _git(cwd: Path, *args: str) -> None:
     subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
 
 
-def test_change_log_without_git_and_in_a_shallow_clone(tmp_path: Path):
+def test_history_line_without_git_and_in_a_shallow_clone(tmp_path: Path):
+    """The end of a page says when it was last updated (git's date, else the file's) and links
+    to its history; the commit messages, written for the maintainers, are never shown."""
     pagemeta = _hook("pagemeta")
     loose = tmp_path / "loose.md"
     loose.write_text("# x\n", encoding="utf-8")
     assert pagemeta.history(loose) is None
-    assert "变更记录不可用" in pagemeta._changelog(loose)
     created, updated = pagemeta.page_dates(loose)
     assert created == updated  # both fall back to the file's modification date
+    line = pagemeta._history_line(updated, None)
+    assert f"最后更新：{updated}</p>" in line and "data-search-exclude" in line
 
     repo = tmp_path / "repo"
     repo.mkdir()
@@ -414,18 +423,23 @@ def test_change_log_without_git_and_in_a_shallow_clone(tmp_path: Path):
             "-q",
             "-m",
             f"edit {k} | pipe",
+            f"--date=2024-01-0{k + 1}T12:00:00",
         )
     assert [row[2] for row in pagemeta.history(page)] == [
         "edit 2 | pipe",
         "edit 1 | pipe",
         "edit 0 | pipe",
     ]
-    assert "edit 2 \\| pipe" in pagemeta._changelog(page)
+    assert pagemeta.page_dates(page, None)[1] == pagemeta.history(page)[0][0]
+    url = "https://github.com/o/r/commits/main/docs/page.md"
+    line = pagemeta._history_line("2024-01-03", url)
+    assert f'最后更新：2024-01-03 · <a href="{url}">' in line and "edit" not in line
     shallow = tmp_path / "shallow"
     _git(tmp_path, "clone", "-q", "--depth", "1", f"file://{repo}", str(shallow))
     pagemeta._shallow.cache_clear()
-    text = pagemeta._changelog(shallow / "page.md")
-    assert "浅克隆" in text and "edit 2" in text and "edit 0" not in text
+    # a shallow clone lacks the page's first commit: 创建于 is not taken from it
+    created, updated = pagemeta.page_dates(shallow / "page.md")
+    assert created == updated == pagemeta.history(shallow / "page.md")[0][0]
 
 
 def test_api_reference_documents_the_package(built_site: Path):

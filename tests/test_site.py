@@ -6,6 +6,7 @@ import html
 import json
 import re
 import unicodedata
+import urllib.parse
 from pathlib import Path
 
 import pages
@@ -254,3 +255,115 @@ def test_properdocs_builds_the_same_pages(built_site: Path, tmp_path: Path):
     assert [p.relative_to(built_site) for p in ours] == [p.relative_to(tmp_path) for p in theirs]
     for a, b in zip(ours, theirs, strict=True):
         assert _main_text(a) == _main_text(b), a.relative_to(built_site)
+
+
+# --- the notebook page, the API page, the page-info lines and the tags page -------------------
+
+
+def _toc_links(doc: str) -> list[str]:
+    """The anchors the page's table of contents links to (Material's nav: in the sidebar, and
+    in the drawer on a phone), each once."""
+    hrefs = re.findall(r'<a href="#([^"]*)" class="md-nav__link', doc)
+    return list(dict.fromkeys(urllib.parse.unquote(html.unescape(h)) for h in hrefs))
+
+
+def test_every_table_of_contents_link_lands_on_a_heading(built_site: Path):
+    """On every page each entry of the table of contents names the id of a heading (the
+    notebook page's Chinese headings once had empty ids: 6 of its 8 entries led nowhere)."""
+    broken = []
+    for page in _pages(built_site):
+        doc = page.read_text(encoding="utf-8")
+        ids = {html.unescape(i) for i in re.findall(r'<h[1-6][^>]*\bid="([^"]*)"', doc)}
+        broken += [f"{page.relative_to(built_site)}: #{a}" for a in _toc_links(doc) if a not in ids]
+    assert broken == []
+
+
+# a Sphinx cross-reference role left as text (":func: to_svg")
+RAW_ROLE = re.compile(r":(?:py:)?(?:func|class|meth|mod|data|attr|exc|obj|const):\s*[`\w~]")
+
+
+def test_no_raw_sphinx_roles_in_any_page(built_site: Path):
+    """No page's text shows a role such as ":func: to_svg" (mkdocstrings leaves the docstrings'
+    roles as text); code blocks, which show the package's source as it is, are not text."""
+    found = []
+    for page in _pages(built_site):
+        doc = re.sub(r"<pre\b.*?</pre>", " ", page.read_text(encoding="utf-8"), flags=re.S)
+        m = re.search(r'<article class="md-content__inner[^"]*">(.*?)</article>', doc, re.S)
+        text = html.unescape(re.sub(r"<[^>]+>", " ", m.group(1) if m else doc))
+        where = page.relative_to(built_site)
+        found += [f"{where}: {m.group(0)!r}" for m in RAW_ROLE.finditer(text)]
+    assert found == []
+    api = (built_site / "api" / "index.html").read_text(encoding="utf-8")
+    # a role becomes code linked to the object's entry (:func:`fit` in nnbasics.training)
+    assert '<a href="#nnbasics.training.fit"><code>fit</code></a>' in api
+
+
+def test_api_contents_list_modules_and_members_and_no_word_count(built_site: Path):
+    doc = (built_site / "api" / "index.html").read_text(encoding="utf-8")
+    toc = _toc_links(doc)
+    assert "nnbasics.training" in toc and "nnbasics.training.fit" in toc
+    assert "nnbasics.training.History.epochs" not in toc  # a member's member: not listed
+    assert len(toc) < 130
+    meta = re.search(r'class="page-meta">(.*?)</p>', doc).group(1)
+    assert "字" not in meta and "分钟" not in meta, meta  # the page is generated, not written
+
+
+def test_page_history_speaks_to_readers(built_site: Path):
+    """The end of a page says when it was last updated and links to its history on the
+    repository; no commit message (written for maintainers) and nothing of either page-info
+    line is page text for search."""
+    import subprocess
+
+    repo = "https://github.com/nnbasics/nnbasics/commits/main/docs/"
+    for p in pages.markdown_pages():
+        if p.src in ("api.md", "tags.md"):
+            continue
+        doc = (built_site / p.url / "index.html").read_text(encoding="utf-8")
+        subject = subprocess.run(
+            ["git", "log", "-1", "--format=%s", "--", f"docs/{p.src}"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        if subject:
+            assert html.escape(subject, quote=False) not in doc, p.src
+        m = re.search(r'class="page-history">最后更新：(\d{4}-\d\d-\d\d) · <a href="([^"]+)"', doc)
+        assert m and m.group(2) == repo + p.src, p.src
+        assert "变更记录" not in doc, p.src
+    index = json.loads((built_site / "search" / "search_index.json").read_text("utf-8"))
+    text = "\n".join(d["text"] for d in index["docs"]).replace("\u200b", "")
+    assert "最后更新" not in text and "创建于" not in text
+
+
+def test_tags_page_lists_each_page_once(built_site: Path):
+    doc = (built_site / "tags" / "index.html").read_text(encoding="utf-8")
+    body = re.search(r'<article class="md-content__inner[^"]*">(.*?)</article>', doc, re.S).group(1)
+    links = re.findall(r'<li>\s*<a href="([^"]+)"', body)
+    listed = [urllib.parse.urljoin("tags/", h) for h in links]
+    assert sorted(listed) == sorted(set(listed)), listed
+    assert len(listed) >= 13  # every page with tags (the section pages, home, summary)
+    # each tag a page shows still leads to its place on the tags page
+    for tag in ("neural-network", "deep-learning"):
+        assert f'id="tag:{tag}"' in body
+        assert f'href="../tags/#tag:{tag}"' in (built_site / "losses" / "index.html").read_text(
+            encoding="utf-8"
+        )
+
+
+def test_notebook_page_is_rendered_like_the_other_pages(built_site: Path):
+    """The executed notebook's page: the site's code blocks (their colours in both palettes),
+    no stylesheet of its own, each exercise's question before its answer, and an intro link
+    named after the page it leads to."""
+    doc = (built_site / "training-notebook" / "index.html").read_text(encoding="utf-8")
+    body = re.search(r'<article class="md-content__inner[^"]*">(.*?)</article>', doc, re.S).group(1)
+    assert "<style" not in body and "highlight-ipynb" not in body and "jp-" not in body
+    assert (
+        body.count('<div class="language-python highlight">')
+        + body.count('<div class="highlight">')
+        >= 10
+    )
+    text = html.unescape(re.sub(r"<[^>]+>", "", body))
+    assert "练习 1：给 fit 加上余弦退火" in text and "练习 2：" in text
+    assert text.index("练习 1：") < text.index("参考答案") < text.index("第 1 轮学习率")
+    assert re.search(r'由网站页面 <a href="../training/">完整训练示例</a> 的代码块', body)

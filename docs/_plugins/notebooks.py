@@ -11,7 +11,14 @@
   not executed again, under ``mkdocs serve`` or in the next build.
 
 Package-source includes (```` ```python title="nnbasics/..." ```` with ``--8<--``) are not
-cells: a notebook imports the package instead.
+cells: a notebook imports the package instead. A block that answers an exercise (inside a
+numbered list item, as under 练习) comes after a Markdown cell with the exercise's question
+and the answer's prose, so the notebook never shows an answer without its question.
+
+The executed notebook's page is rendered here, not by nbconvert: its Markdown cells, code and
+outputs go through the site's own Markdown (the same extensions, slugs and code highlighting
+as every other page), so its headings get the ids its table of contents links to, its code
+looks like the site's code blocks (light and dark) and it carries no notebook stylesheet.
 """
 
 from __future__ import annotations
@@ -23,12 +30,15 @@ import re
 import shutil
 import sys
 import tempfile
+import textwrap
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, Files
+from mkdocs.structure.toc import get_toc
 
 # the fence parser and the page manifest live in tools/ (shared with the tests and the Makefile)
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
@@ -37,6 +47,7 @@ import pages
 import sitecache
 
 HEADING = re.compile(r"^(#{1,3})\s+(.+?)\s*$")
+COMMENT = re.compile(r"<!--.*?-->", re.S)
 log = logging.getLogger("mkdocs.hooks.notebooks")
 CELL_TIMEOUT = 300
 # the notebook executed at build time, and the page whose blocks it runs (the page manifest)
@@ -51,8 +62,67 @@ LOSS_CURVE = (
 _alt = ["完整训练示例的损失曲线"]
 
 
-def page_cells(markdown: str, path: Path = Path("page.md")) -> tuple[str, list[tuple[str, str]]]:
-    """The page title and its runnable Python blocks as ``(heading, code)`` pairs."""
+ITEM = re.compile(r"^(\s*)\d+\.\s+")  # a numbered list item (an exercise)
+ADMONITION = re.compile(r"^\s*(\?\?\?\+?|!!!)\s")  # ??? success "参考答案"
+
+
+class Cell(NamedTuple):
+    heading: str  # the heading the block sits under
+    code: str
+    context: str = ""  # Markdown before it: the exercise's question and the answer's prose
+
+
+def _dedent(lines: list[str]) -> str:
+    return COMMENT.sub("", textwrap.dedent("\n".join(lines))).strip()
+
+
+def _context(lines: list[str], fences: list, fence, inside: set[int]) -> str:
+    """For a block inside a numbered list item (an exercise and its answer): the item's
+    question, up to its admonition, then the prose between that admonition (or the item's
+    previous block) and the block; fences and comments left out."""
+    indent = len(fence.indent)
+    item = next(
+        (
+            k
+            for k in range(fence.start - 1, -1, -1)
+            if k not in inside and (m := ITEM.match(lines[k])) and len(m.group(1)) < indent
+        ),
+        None,
+    )
+    if item is None:
+        return ""
+    # the item ends at the first later line (outside fences) indented no deeper than its number
+    depth = len(ITEM.match(lines[item]).group(1))
+    if any(
+        lines[k].strip() and k not in inside and len(lines[k]) - len(lines[k].lstrip()) <= depth
+        for k in range(item + 1, fence.start)
+    ):
+        return ""
+    before = [f for f in fences if f.runnable and item < f.start < fence.start]
+    admonition = next(
+        (k for k in range(item + 1, fence.start) if k not in inside and ADMONITION.match(lines[k])),
+        None,
+    )
+    prose_from = before[-1].end + 1 if before else (admonition + 1 if admonition else item + 1)
+    prose = _dedent([lines[k] for k in range(prose_from, fence.start) if k not in inside])
+    if before:
+        return prose
+    number = ITEM.match(lines[item]).group(0).strip().rstrip(".")
+    question_end = admonition if admonition is not None else fence.start
+    first = lines[item][len(ITEM.match(lines[item]).group(0)) :]
+    rest = _dedent([lines[k] for k in range(item + 1, question_end) if k not in inside])
+    question = first.strip() + (f"\n{rest}" if rest else "")
+    text = f"**练习 {number}**：{question}"
+    if admonition is not None:
+        text += "\n\n**参考答案**" + (f"：{prose}" if prose else "")
+    elif prose:
+        text += f"\n\n{prose}"
+    return text
+
+
+def cells_of(markdown: str, path: Path = Path("page.md")) -> tuple[str, list[Cell]]:
+    """The page title and its runnable Python blocks, each with its heading and (for an
+    exercise's answer) the question it answers."""
     lines = markdown.splitlines()
     fences = docblocks.parse(path, markdown)
     inside = {k for f in fences for k in range(f.start, f.end + 1)}  # no headings in code
@@ -66,13 +136,51 @@ def page_cells(markdown: str, path: Path = Path("page.md")) -> tuple[str, list[t
     for fence in fences:
         if fence.runnable:
             heading = next((text for k, _, text in reversed(headings) if k < fence.start), "")
-            cells.append((heading, fence.code.strip("\n")))
+            context = _context(lines, fences, fence, inside) if fence.indent else ""
+            cells.append(Cell(heading, fence.code.strip("\n"), context))
     return title, cells
 
 
+def page_cells(markdown: str, path: Path = Path("page.md")) -> tuple[str, list[tuple[str, str]]]:
+    """The page title and its runnable Python blocks as ``(heading, code)`` pairs."""
+    title, cells = cells_of(markdown, path)
+    return title, [(c.heading, c.code) for c in cells]
+
+
+# a link or image target in a page's Markdown: ](target)
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def _site_links(text: str, url: str) -> str:
+    """Links of a page's Markdown made to work from a notebook beside the page (one folder
+    deep on the site): ``#x`` -> the page's ``url#x``, ``other.md#x`` -> ``../other/#x``,
+    ``figures/a.svg`` -> ``../figures/a.svg``; absolute URLs unchanged."""
+
+    def fix(m: re.Match[str]) -> str:
+        target = m.group(1)
+        if re.match(r"[a-z]+:|/|\.\./", target):
+            return m.group(0)
+        if target.startswith("#"):
+            return f"]({url}{target})"
+        path, hash_, anchor = target.partition("#")
+        if path.endswith(".md"):
+            stem = path.removesuffix(".md")
+            path = "" if stem == "index" else stem.removesuffix("/index") + "/"
+        return f"](../{path}{hash_}{anchor})"
+
+    return LINK.sub(fix, text)
+
+
 def notebook(
-    title: str, url: str, cells: list[tuple[str, str]], extra: list[dict] | None = None
+    title: str,
+    url: str,
+    cells: list[tuple[str, str]] | list[Cell],
+    extra: list[dict] | None = None,
+    page_title: str | None = None,
 ) -> str:
+    """The notebook of a page's ``cells``, titled ``title``, its first cell linking to the page
+    (``url``, named ``page_title``: the page's own title, by default ``title``)."""
+
     def md(text: str) -> dict:
         return {"cell_type": "markdown", "metadata": {}, "source": text}
 
@@ -87,16 +195,19 @@ def notebook(
 
     out = [
         md(
-            f"# {title}\n\n本 Notebook 由网站页面 [{title}]({url}) 的代码块在构建时自动生成，"
-            "单元格从上到下依次运行即可。需要先安装 nnbasics（见网站首页的安装说明）。"
+            f"# {title}\n\n本 Notebook 由网站页面 [{page_title or title}]({url}) 的代码块在构建时"
+            "自动生成，单元格从上到下依次运行即可。需要先安装 nnbasics（见网站首页的安装说明）。"
         )
     ]
     last = None
-    for heading, source in cells:
-        if heading and heading != last:
-            out.append(md(f"## {heading}"))
-            last = heading
-        out.append(code(source))
+    for cell in cells:
+        cell = cell if isinstance(cell, Cell) else Cell(*cell)
+        if cell.heading and cell.heading != last:
+            out.append(md(f"## {cell.heading}"))
+            last = cell.heading
+        if cell.context:
+            out.append(md(_site_links(cell.context, url)))
+        out.append(code(cell.code))
     out += extra or []
     for k, cell in enumerate(out):
         cell["id"] = f"cell-{k}"
@@ -164,7 +275,7 @@ def _pages(files: Files) -> list[File]:
 def on_files(files: Files, config) -> Files:
     for page in _pages(files):
         source = Path(page.abs_src_path)
-        title, cells = page_cells(source.read_text(encoding="utf-8"), source)
+        title, cells = cells_of(source.read_text(encoding="utf-8"), source)
         if not cells:
             continue
         url = "../" + page.dest_uri.removesuffix("index.html")
@@ -183,12 +294,7 @@ def on_files(files: Files, config) -> Files:
                     "source": LOSS_CURVE,
                 },
             ]
-            intro = notebook(
-                title + "（Notebook）",
-                "../" + page.dest_uri.removesuffix("index.html"),
-                cells,
-                extra,
-            )
+            intro = notebook(title + "（Notebook）", url, cells, extra, page_title=title)
             folder = Path(tempfile.mkdtemp(prefix="nnbasics-notebook-"))
             _folders.append(folder)
             (folder / EXECUTED).write_text(
@@ -197,18 +303,6 @@ def on_files(files: Files, config) -> Files:
             _alt[0] = _loss_curve_alt(source)
             files.append(File(EXECUTED, str(folder), config.site_dir, config.use_directory_urls))
     return files
-
-
-_SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.S)
-
-
-def _offline(script: re.Match[str]) -> str:
-    """nbconvert's page template loads MathJax (here with an empty URL) and Mermaid from a
-    CDN; the notebook has neither math nor diagrams, and the site must work offline."""
-    text = script.group(0)
-    if 'src=""' in text or "mathjax" in text.lower() or "mermaid" in text.lower():
-        return ""
-    return text
 
 
 _folders: list[Path] = []
@@ -220,19 +314,78 @@ def on_post_build(config) -> None:
         shutil.rmtree(_folders.pop(), ignore_errors=True)
 
 
-def on_post_page(output: str, page, config) -> str:
-    """Offline notebook page; nbconvert's placeholder alt text replaced by a real one."""
+def _text(value: str | list[str]) -> str:
+    return "".join(value) if isinstance(value, list) else value
+
+
+def _fence(language: str, text: str) -> str:
+    ticks = "`" * max([3, *(len(run) + 1 for run in re.findall(r"`+", text))])
+    return f"{ticks}{language}\n{text.rstrip()}\n{ticks}"
+
+
+# what marks a block's printed output on a page (outputs.py labels the block after it)
+OUTPUT_MARKER = "<!--pytest-codeblocks:expected-output-->"
+
+
+def _outputs(outputs: list[dict], alt: str) -> list[str]:
+    """A code cell's outputs as a page shows a block's output: printed text (consecutive
+    stream chunks joined) as a text block after the output marker, an image as an image with
+    ``alt``."""
+    parts: list[str] = []
+    stream: list[str] = []
+    for output in [*outputs, {"output_type": "end"}]:
+        if output["output_type"] == "stream":
+            stream.append(_text(output["text"]))
+            continue
+        if stream:
+            parts.append(OUTPUT_MARKER + "\n\n" + _fence("text", "".join(stream)))
+            stream = []
+        data = output.get("data", {})
+        if "image/png" in data:
+            src = "data:image/png;base64," + _text(data["image/png"]).replace("\n", "")
+            parts.append(f'<img src="{src}" alt="{html.escape(alt)}">')
+        elif "image/svg+xml" in data:
+            parts.append(_text(data["image/svg+xml"]))
+        elif "text/plain" in data:
+            parts.append(OUTPUT_MARKER + "\n\n" + _fence("text", _text(data["text/plain"])))
+        elif output["output_type"] == "error":
+            parts.append(OUTPUT_MARKER + "\n\n" + _fence("text", "\n".join(output["traceback"])))
+    return parts
+
+
+def notebook_markdown(nb: dict, alt: str = "", download: str = "") -> str:
+    """An executed notebook as the site's Markdown: its Markdown cells as they are (a link to
+    ``download`` it after the first), each code cell as a Python block followed by its
+    outputs."""
+    parts: list[str] = []
+    for k, cell in enumerate(nb["cells"]):
+        source = _text(cell["source"])
+        if cell["cell_type"] == "markdown":
+            parts.append(source)
+            if k == 0 and download:
+                parts.append(f"[下载这个 Notebook（含输出）]({download}){{ .md-button download }}")
+        elif cell["cell_type"] == "code":
+            parts.append(_fence("python", source))
+            parts += _outputs(cell.get("outputs", []), alt)
+    return "\n\n".join(parts) + "\n"
+
+
+@event_priority(100)  # before math.py, which renders the formulas of the Markdown cells
+def on_page_content(content: str, page, config, files) -> str:
+    """The executed notebook's page, rendered by the site's Markdown instead of nbconvert's
+    template (see the module's docstring), and its table of contents from the same headings."""
     if page.file.src_uri != EXECUTED:
-        return output
-    output = _SCRIPT.sub(_offline, output)
-    # code cells scroll sideways: keyboard users must be able to focus them
-    output = output.replace(
-        '<div class="highlight-ipynb hl-python">',
-        '<div class="highlight-ipynb hl-python" tabindex="0">',
+        return content
+    import markdown
+
+    nb = json.loads(Path(page.file.abs_src_path).read_text(encoding="utf-8"))
+    md = markdown.Markdown(
+        extensions=config.markdown_extensions, extension_configs=config.mdx_configs or {}
     )
-    return output.replace(
-        'alt="No description has been provided for this image"', f'alt="{html.escape(_alt[0])}"'
-    )
+    # mkdocs-jupyter copies the notebook beside its page (include_source)
+    content = md.convert(notebook_markdown(nb, _alt[0], download=EXECUTED))
+    page.toc = get_toc(getattr(md, "toc_tokens", []))
+    return content
 
 
 @event_priority(60)  # before pagemeta.py (priority 50), which shows the links under the title
