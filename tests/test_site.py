@@ -367,3 +367,61 @@ def test_notebook_page_is_rendered_like_the_other_pages(built_site: Path):
     assert "练习 1：给 fit 加上余弦退火" in text and "练习 2：" in text
     assert text.index("练习 1：") < text.index("参考答案") < text.index("第 1 轮学习率")
     assert re.search(r'由网站页面 <a href="../training/">完整训练示例</a> 的代码块', body)
+
+
+# ------------------------------------------------------------------ the math font
+
+
+def font_gaps(site: Path) -> list[str]:
+    """What the formulas of the built site show that the site's math font
+    (``assets/fonts/nnbasics-math.woff``, docs/_plugins/math.py) has no glyph for: a character
+    of a formula's text, the radical sign of a square root, the italic letter the browser shows
+    for a one-letter identifier. Chinese inside ``\\text{}`` is left to the text font."""
+    from fontTools.ttLib import TTFont
+
+    cmap = TTFont(site / "assets" / "fonts" / "nnbasics-math.woff").getBestCmap()
+    need: dict[str, str] = {}
+    for page in _pages(site):
+        for formula in re.findall(r"<math\b[^>]*>(.*?)</math>", page.read_text("utf-8"), re.S):
+            where = page.parent.relative_to(site).as_posix()
+            for char in html.unescape(re.sub(r"<[^>]+>", "", formula)):
+                need.setdefault(char, where)
+            if re.search(r"<m(sqrt|root)\b", formula):
+                need.setdefault("\u221a", where)
+            for letter in re.findall(r"<mi>([A-Za-z])</mi>", formula):
+                italic = chr(0x210E) if letter == "h" else chr(
+                    (0x1D434 if letter.isupper() else 0x1D44E) + ord(letter.lower()) - ord("a")
+                )
+                need.setdefault(italic, where)
+    return [
+        f"{where}: U+{ord(c):04X} {unicodedata.name(c, '?')}"
+        for c, where in sorted(need.items())
+        if ord(c) not in cmap and not c.isspace() and unicodedata.category(c)[0] != "C"
+        and not "\ufe00" <= c <= "\ufe0f"  # a variation selector picks a glyph, has none
+        and not ("\u4e00" <= c <= "\u9fff" or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef")
+    ]
+
+
+def test_the_math_font_has_every_glyph_the_formulas_show(built_site: Path):
+    assert font_gaps(built_site) == []
+
+
+def test_a_glyph_missing_from_the_math_font_is_caught(built_site: Path, tmp_path: Path):
+    """The font without its radical sign (as first built: every square root lost its sign)."""
+    import shutil
+
+    from fontTools import subset
+
+    site = tmp_path / "site"
+    shutil.copytree(built_site, site)
+    font = site / "assets" / "fonts" / "nnbasics-math.woff"
+    options = subset.Options()
+    options.flavor = "woff"
+    options.layout_features = ["*"]
+    loaded = subset.load_font(str(font), options)
+    keep = [c for c in loaded.getBestCmap() if c != 0x221A]
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=keep)
+    subsetter.subset(loaded)
+    subset.save_font(loaded, str(font), options)
+    assert any("SQUARE ROOT" in gap for gap in font_gaps(site))
