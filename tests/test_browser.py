@@ -151,11 +151,17 @@ def _copy_problems(page, name: str) -> list[str]:
         target = buttons.nth(k).get_attribute("data-clipboard-target")
         expected = page.evaluate("t => document.querySelector(t).innerText", target)
         page.evaluate("() => navigator.clipboard.writeText('')")
+        # in the middle of the window: at its top edge, Material's sticky header takes the click
+        buttons.nth(k).evaluate("b => b.scrollIntoView({block: 'center'})")
         buttons.nth(k).click(force=True)
-        page.wait_for_function(
-            "() => navigator.clipboard.readText().then(t => t.length > 0)", timeout=TIMEOUT_MS
-        )
-        copied = page.evaluate("() => navigator.clipboard.readText()")
+        # the copy lands a moment after the click: poll (a predicate returning a promise
+        # would be truthy at once, and read the clipboard before the copy on a loaded machine)
+        copied = ""
+        for _ in range(TIMEOUT_MS // 100):
+            copied = page.evaluate("() => navigator.clipboard.readText()")
+            if copied:
+                break
+            page.wait_for_timeout(100)
         if copied.rstrip("\n") != expected.rstrip("\n"):
             wrong.append(f"{name} block {k} ({target}): copied {copied[:60]!r}")
     return wrong
@@ -694,6 +700,14 @@ def test_page_in_dark_mode(dark, base_url: str, name: str):
     assert _serious_violations(page) == []
 
 
+def test_figures_in_the_browser(browser, built_site: Path):
+    """Each figure shows the palette's variant at the right size and enlarges on a tap
+    (tests/test_plot.py: check_in_browser)."""
+    from test_plot import check_in_browser
+
+    assert check_in_browser(built_site, browser) == []
+
+
 # what the landed site had before the reader-view work: MathML children laid out as blocks,
 # outputs like code, code without room for the copy button
 OLD_CSS = """
@@ -708,6 +722,10 @@ def test_the_layout_checks_fail_on_the_old_markup_and_css(desktop, phone, base_u
     wider than the column (the contents back in a right sidebar)."""
     page, _ = _open(desktop, base_url + "losses/")
     assert formula_problems(page, fit=True) == []
+    page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
+    for k in range(page.locator("article pre > code").count()):  # every copy button mounted
+        page.locator("article pre > code").nth(k).scroll_into_view_if_needed(timeout=TIMEOUT_MS)
+    _wait_for_copy_buttons(page)
     page.add_style_tag(content=OLD_CSS)
     assert any("tall" in p for p in formula_problems(page))
     page.evaluate(
@@ -718,12 +736,10 @@ def test_the_layout_checks_fail_on_the_old_markup_and_css(desktop, phone, base_u
     assert len(unmarked_outputs(page)) >= 10
     page.evaluate("() => document.querySelector('.md-content').style.maxWidth = '700px'")
     assert any(b["kind"] == "code" for b in block_overflow(page))
-    for k in range(page.locator("article pre > code").count()):
-        page.locator("article pre > code").nth(k).scroll_into_view_if_needed(timeout=TIMEOUT_MS)
-    page.wait_for_function(
-        "() => document.querySelectorAll('button[data-md-type=copy]').length"
-        " >= document.querySelectorAll('article pre > code').length",
-        timeout=TIMEOUT_MS,
+    # a first line as long as the old outputs' (which had a copy button on them)
+    page.evaluate(
+        """() => document.querySelector("article :not(.no-copy) > pre > code")
+                   .prepend("# " + "一行很长的输出 ".repeat(30) + "\\n")"""
     )
     assert covered_text(page) != []
     page.close()

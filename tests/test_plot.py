@@ -184,13 +184,12 @@ _ZOOM = """() => {
 }"""
 
 
-def check_in_browser(site: Path) -> list[str]:
+def check_in_browser(site: Path, browser) -> list[str]:
     """In Chromium, on a 390 px phone (light and dark palette) and a 1280 px desktop: each
     figure shows one image, of the palette's variant, at the column's width on the phone and
     at its natural size on the desktop; tapping the first figure of a page opens its enlarged
     copy over the whole window, larger than the figure, and tapping that closes it."""
-    from browser import CHROMIUM_ARGS, find_chromium, serve, site_prefix
-    from playwright.sync_api import sync_playwright
+    from browser import serve, site_prefix
 
     urls = [
         html.parent.relative_to(site).as_posix() + "/"
@@ -199,8 +198,7 @@ def check_in_browser(site: Path) -> list[str]:
     ]
     assert urls
     problems = []
-    with serve(site, prefix=site_prefix(ROOT / "mkdocs.yml")) as base, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=find_chromium(), args=CHROMIUM_ARGS)
+    with serve(site, prefix=site_prefix(ROOT / "mkdocs.yml")) as base:
         for view, (viewport, phone, scheme) in VIEWS.items():
             context = browser.new_context(
                 viewport=viewport, is_mobile=phone, has_touch=phone, color_scheme=scheme
@@ -238,7 +236,6 @@ def check_in_browser(site: Path) -> list[str]:
                             )
                 page.close()
             context.close()
-        browser.close()
     return problems
 
 
@@ -253,9 +250,7 @@ def test_every_figure_has_a_dark_variant(built_site: Path):
 def test_figures_are_numbered_captioned_and_open_enlarged(built_site: Path):
     assert check_figure_markup(built_site) == []
 
-
-def test_figures_in_the_browser(built_site: Path):
-    assert check_in_browser(built_site) == []
+# test_browser.py runs check_in_browser in the suite's Chromium (pytest-playwright's browser)
 
 
 def test_every_figure_is_shown_on_one_page():

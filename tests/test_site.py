@@ -53,7 +53,7 @@ def test_every_section_has_its_page_with_its_title(built_site: Path):
 
 def test_navigation_follows_the_article(built_site: Path):
     home = (built_site / "index.html").read_text(encoding="utf-8")
-    nav = home[home.index('<nav class="md-nav md-nav--primary"') :]
+    nav = home[home.index('<nav class="md-nav md-nav--primary') :]
     links = re.findall(r'<a href="([^"#]*)" class="md-nav__link', nav)
     order = [re.sub(r"index\.html$|/$", "", link.lstrip("./")) for link in links]
     expected = [re.sub(r"/?index\.html$", "", rel) for rel, _ in PAGES]

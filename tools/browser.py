@@ -192,7 +192,15 @@ def raw_math(page) -> list[str]:
 
 
 def broken_images(page) -> list[str]:
-    """Images that did not load, or that have no alt text."""
+    """Images that did not load, or that have no alt text. Lazy images (a figure below the
+    screen, the variant of the other palette) are loaded first."""
+    page.evaluate("() => document.querySelectorAll('img[loading=lazy]').forEach(i => i.loading = 'eager')")
+    try:
+        page.wait_for_function(
+            "() => [...document.images].every(i => i.complete)", timeout=TIMEOUT_MS
+        )
+    except Exception:  # noqa: BLE001 - the images still loading are reported below
+        pass
     return page.evaluate(
         """() => [...document.images].flatMap(img => {
             const src = img.src.slice(0, 80), out = [];
