@@ -745,9 +745,24 @@ def test_the_layout_checks_fail_on_the_old_markup_and_css(desktop, phone, base_u
     page.close()
     page, _ = _open(phone, base_url + "losses/")
     page.add_style_tag(content=".md-typeset div.arithmatex { background: none; }")
-    page.evaluate(
-        "() => document.querySelector('div.arithmatex math').style.minWidth = '600px'"
-    )
+    page.evaluate("() => document.querySelector('div.arithmatex math').style.minWidth = '600px'")
     assert any("no scroll cue" in p for p in formula_problems(page))
     assert any("wide" in p for p in formula_problems(page, fit=True))
     page.close()
+
+
+def test_a_table_of_prose_needs_no_sideways_scrolling_on_a_phone(phone, base_url: str):
+    """The glossary and the summary (tables whose cells hold sentences) read as cards on a
+    phone (docs/_plugins/tables.py): nothing to scroll, every 定义 on the screen. On the landed
+    site the glossary was 560 px wide on a 390 px screen."""
+    for name in ("glossary/", "summary/"):
+        page, _ = _open(phone, base_url + name)
+        widths = page.eval_on_selector_all(
+            "article table[data-nb-cards]",
+            "ts => ts.map(t => [t.scrollWidth, t.parentElement.clientWidth,"
+            " t.getBoundingClientRect().right])",
+        )
+        assert widths, name
+        for width, box, right in widths:
+            assert width <= box + 1 and right <= PHONE["width"], (name, width, box, right)
+        page.close()

@@ -250,6 +250,7 @@ def test_every_figure_has_a_dark_variant(built_site: Path):
 def test_figures_are_numbered_captioned_and_open_enlarged(built_site: Path):
     assert check_figure_markup(built_site) == []
 
+
 # test_browser.py runs check_in_browser in the suite's Chromium (pytest-playwright's browser)
 
 

@@ -389,16 +389,24 @@ def font_gaps(site: Path) -> list[str]:
             if re.search(r"<m(sqrt|root)\b", formula):
                 need.setdefault("\u221a", where)
             for letter in re.findall(r"<mi>([A-Za-z])</mi>", formula):
-                italic = chr(0x210E) if letter == "h" else chr(
-                    (0x1D434 if letter.isupper() else 0x1D44E) + ord(letter.lower()) - ord("a")
+                italic = (
+                    chr(0x210E)
+                    if letter == "h"
+                    else chr(
+                        (0x1D434 if letter.isupper() else 0x1D44E) + ord(letter.lower()) - ord("a")
+                    )
                 )
                 need.setdefault(italic, where)
     return [
         f"{where}: U+{ord(c):04X} {unicodedata.name(c, '?')}"
         for c, where in sorted(need.items())
-        if ord(c) not in cmap and not c.isspace() and unicodedata.category(c)[0] != "C"
+        if ord(c) not in cmap
+        and not c.isspace()
+        and unicodedata.category(c)[0] != "C"
         and not "\ufe00" <= c <= "\ufe0f"  # a variation selector picks a glyph, has none
-        and not ("\u4e00" <= c <= "\u9fff" or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef")
+        and not (
+            "\u4e00" <= c <= "\u9fff" or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef"
+        )
     ]
 
 

@@ -194,13 +194,14 @@ def raw_math(page) -> list[str]:
 def broken_images(page) -> list[str]:
     """Images that did not load, or that have no alt text. Lazy images (a figure below the
     screen, the variant of the other palette) are loaded first."""
-    page.evaluate("() => document.querySelectorAll('img[loading=lazy]').forEach(i => i.loading = 'eager')")
-    try:
+    page.evaluate(
+        "() => document.querySelectorAll('img[loading=lazy]').forEach(i => i.loading = 'eager')"
+    )
+    # the images still loading after the wait are reported below
+    with contextlib.suppress(Exception):
         page.wait_for_function(
             "() => [...document.images].every(i => i.complete)", timeout=TIMEOUT_MS
         )
-    except Exception:  # noqa: BLE001 - the images still loading are reported below
-        pass
     return page.evaluate(
         """() => [...document.images].flatMap(img => {
             const src = img.src.slice(0, 80), out = [];
@@ -224,9 +225,7 @@ def horizontal_overflow(page) -> int:
     The screen, not ``window.innerWidth``: a phone browser (``is_mobile``) widens its layout
     viewport to fit what overflows, so ``innerWidth`` grows with the overflow and the
     difference stays 0."""
-    return page.evaluate(
-        "() => Math.max(0, document.documentElement.scrollWidth - screen.width)"
-    )
+    return page.evaluate("() => Math.max(0, document.documentElement.scrollWidth - screen.width)")
 
 
 def search(page, base: str, query: str) -> list[str]:
@@ -308,7 +307,8 @@ BLOCK_OVERFLOW_JS = """() => [...document.querySelectorAll("article div.highligh
   .map(code => ({
     kind: code.closest(".nb-output") ? "output" : "code",
     width: code.scrollWidth, box: code.clientWidth,
-    text: code.innerText.split("\\n").reduce((a, b) => (b.length > a.length ? b : a), "").slice(0, 60),
+    text: code.innerText.split("\\n")
+      .reduce((a, b) => (b.length > a.length ? b : a), "").slice(0, 60),
   }))"""
 
 

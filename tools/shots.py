@@ -28,9 +28,15 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import pages  # noqa: E402
-from browser import CHROMIUM_ARGS, TIMEOUT_MS, find_chromium, render_everything, serve  # noqa: E402
-from browser import site_prefix  # noqa: E402
+import pages
+from browser import (
+    CHROMIUM_ARGS,
+    TIMEOUT_MS,
+    find_chromium,
+    render_everything,
+    serve,
+    site_prefix,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 # name -> (viewport, device pixel ratio, phone?, colour scheme, tile height in CSS px)
@@ -85,8 +91,18 @@ def chromium_shots(base: str, urls: dict[str, str], out: Path) -> list[Path]:
                 page = context.new_page()
                 page.goto(base + url, wait_until="load", timeout=TIMEOUT_MS)
                 page.wait_for_load_state("networkidle", timeout=TIMEOUT_MS)
-                page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
+                page.evaluate(
+                    "() => document.querySelectorAll('details').forEach(d => d.open = true)"
+                )
                 render_everything(page)
+                # lazy figures load only near the screen: load them all before the picture
+                page.evaluate(
+                    "() => document.querySelectorAll('img[loading=lazy]')"
+                    ".forEach(i => i.loading = 'eager')"
+                )
+                page.wait_for_function(
+                    "() => [...document.images].every(i => i.complete)", timeout=60_000
+                )
                 full = out / f"{name}-{view}.png"
                 page.screenshot(path=str(full), full_page=True, timeout=60_000)
                 written += _tiles(full, tile * scale)
@@ -104,12 +120,16 @@ def firefox_shots(base: str, urls: dict[str, str], out: Path) -> list[Path]:
         print("shots: firefox-esr not found (apt-get install firefox-esr); Chromium only")
         return []
     written = []
-    for scheme, size, label in (("light", "390,3000", "phone-light"), ("dark", "1280,3000", "desktop-dark")):
+    for scheme, size, label in (
+        ("light", "390,3000", "phone-light"),
+        ("dark", "1280,3000", "desktop-dark"),
+    ):
         with tempfile.TemporaryDirectory() as profile:
             # 0: dark, 1: light (the page's prefers-color-scheme)
             override = 0 if scheme == "dark" else 1
             Path(profile, "user.js").write_text(
                 f'user_pref("layout.css.prefers-color-scheme.content-override", {override});\n'
+                f'user_pref("ui.systemUsesDarkTheme", {1 - override});\n'
                 'user_pref("network.proxy.type", 0);\n'
                 'user_pref("browser.shell.checkDefaultBrowser", false);\n',
                 encoding="utf-8",

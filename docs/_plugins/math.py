@@ -41,7 +41,11 @@ _TAG = re.compile(r"<[^>]+>")
 # the characters of every formula of this build (text inside <math>, after rendering)
 _used: set[str] = set()
 
-_INLINE = re.compile(r'<span class="arithmatex">\\\((.+?)\\\)</span>', re.S)
+# an inline formula and the Chinese punctuation right after it: a line never starts with the
+# punctuation (the browser may break after a formula as after a picture)
+_INLINE = re.compile(
+    r'<span class="arithmatex">\\\((.+?)\\\)</span>([，。、；：！？）」』]*)', re.S
+)
 _BLOCK = re.compile(r'<div class="arithmatex">\\\[(.+?)\\\]</div>', re.S)
 
 # fancy_error=False: one plain line ("Unknown command "\softmax".") instead of a coloured frame
@@ -70,9 +74,14 @@ def render_math(content: str, where: str = "page") -> str:
         lambda m: f'<div class="arithmatex" tabindex="0">{_mathml(m.group(1), True, where)}</div>',
         content,
     )
-    return _INLINE.sub(
-        lambda m: f'<span class="arithmatex">{_mathml(m.group(1), False, where)}</span>', content
-    )
+
+    def inline(m: re.Match) -> str:
+        formula = f'<span class="arithmatex">{_mathml(m.group(1), False, where)}</span>'
+        if not m.group(2):
+            return formula
+        return f'<span class="nb-nowrap">{formula}{m.group(2)}</span>'
+
+    return _INLINE.sub(inline, content)
 
 
 def on_page_content(html_content: str, page: object, **_: object) -> str:

@@ -267,6 +267,8 @@ def trim_toc(toc: TableOfContents, depth: int) -> None:
 def on_page_content(content: str, page, config, files) -> str:
     if page.file.src_uri.endswith(".md") and INJECTION.search(page.markdown or ""):
         content = link_roles(content)
+        # reStructuredText's "::" before a literal block reads as one colon
+        content = content.replace("::</p>", ":</p>")
     depth = page.meta.get("toc_depth")
     if depth:
         trim_toc(page.toc, int(depth))
