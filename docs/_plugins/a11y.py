@@ -15,7 +15,7 @@ import re
 
 SEARCH_DIALOG = '<div class="md-search" data-md-component="search" role="dialog">'
 CODE_BLOCK = re.compile(
-    r'(<div class="highlight[^"]*">(?:<span class="filename">[^<]*</span>)?'
+    r'(<div class="highlight[^"]*"[^>]*>(?:<span class="filename">[^<]*</span>)?'
     r"<pre>(?:<span></span>)?)<code>"
 )
 
