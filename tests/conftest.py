@@ -27,27 +27,33 @@ ONE_PAGE = os.environ.get("NNBASICS_PAGE")
 
 
 def one_page_config(name: str) -> Path:
-    """A config that builds ``docs/<name>.md`` and the home page only: the site's own
-    config with every other page excluded, and links to them not checked."""
-    page = ROOT / "docs" / f"{name}.md"
-    if not page.exists():
-        raise pytest.UsageError(f"NNBASICS_PAGE={name}: there is no docs/{name}.md")
+    """A config that builds ``docs/<name>.md`` (or every page of the chapter ``docs/<name>/``)
+    and the home page only: the site's own config with every other page excluded, and links to
+    them not checked."""
+    docs = ROOT / "docs"
+    page = docs / f"{name}.md"
+    chosen = [page] if page.is_file() else sorted((docs / name).glob("*.md"))
+    if not chosen:
+        raise pytest.UsageError(f"NNBASICS_PAGE={name}: there is no docs/{name}.md or docs/{name}/")
+    chosen.sort(key=lambda p: p.name != "index.md")  # a chapter's overview first
+    keep = {p.relative_to(docs).as_posix() for p in chosen} | {"index.md"}
     others = [
-        p.relative_to(ROOT / "docs").as_posix()
-        for p in (ROOT / "docs").glob("*.md")
-        if p.stem not in {name, "index"}
+        rel
+        for rel in (p.relative_to(docs).as_posix() for p in docs.rglob("*.md"))
+        if rel not in keep and not rel.startswith("_")
     ]
     config = {
         "INHERIT": "mkdocs.yml",
-        "nav": [{"首页": "index.md"}, {name: f"{name}.md"}],
-        "exclude_docs": "\n".join(["_plugins/", "_data/", *others]),
+        "nav": [{"首页": "index.md"}]
+        + [{p.relative_to(docs).as_posix(): p.relative_to(docs).as_posix()} for p in chosen],
+        "exclude_docs": "\n".join(["_plugins/", "_data/", "_fonts/", *others]),
         "validation": {
             "nav": {"omitted_files": "info", "not_found": "info"},
             "links": {"not_found": "info", "anchors": "info", "unrecognized_links": "info"},
         },
     }
     # beside mkdocs.yml: the relative paths it names (docs/, hooks, overrides/) stay right
-    path = ROOT / f".mkdocs-page-{name}.yml"
+    path = ROOT / f".mkdocs-page-{name.replace('/', '-')}.yml"
     path.write_text(json.dumps(config, ensure_ascii=False), encoding="utf-8")
     return path
 
@@ -117,7 +123,7 @@ def start_page_runs(base: Path, pages: list[Path] | None = None) -> Path:
 def _about_page(item: pytest.Item, name: str) -> bool:
     """Whether ``item`` tests the page ``docs/<name>.md``: its blocks, or a test parametrized
     by that page (its file, its URL, its built HTML file)."""
-    if item.nodeid.startswith(f"docs/{name}.md::"):
+    if item.nodeid.startswith((f"docs/{name}.md::", f"docs/{name}/")):
         return True
     callspec = getattr(item, "callspec", None)
     if callspec is None:
@@ -125,7 +131,7 @@ def _about_page(item: pytest.Item, name: str) -> bool:
     ident = callspec.id.removeprefix("chromium-")  # pytest-playwright's browser parameter
     url = "" if name == "index" else f"{name}/"
     return ident in {f"{name}.md", f"docs/{name}.md", url, f"{url}index.html", name} or (
-        ident.startswith(f"docs/{name}.md:")
+        ident.startswith((f"docs/{name}.md:", f"{name}/", f"docs/{name}/"))
     )
 
 

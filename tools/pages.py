@@ -1,8 +1,12 @@
 """The site's page manifest: the nav of ``mkdocs.yml`` is the one list of pages.
 
 Every test derives its pages from here, so a new page is one Markdown file plus one nav line
-(see CONTRIBUTING.md). A page of the article (one of its sections) says so in its front
-matter with ``section: true``; a section page must have the headings 从零实现, 常见坑 and 练习.
+(see CONTRIBUTING.md). The site is a set of chapters, each a folder of docs/ whose ``index.md``
+is the chapter's overview; a chapter that carries a section of the article says so in that
+overview's front matter with ``section: true``. Every other page of a chapter is a lesson
+(``lesson: true``), which must have the headings 小结 and 练习 and fit the lesson rule
+(:func:`lesson_size`: its main path, what is not collapsed, reads in at most
+:data:`LESSON_MINUTES` minutes and runs at most :data:`LESSON_BLOCKS` blocks).
 
     >>> import pages
     >>> [p.url for p in pages.section_pages()][:2]
@@ -18,13 +22,27 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import docblocks
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 CONFIG = ROOT / "mkdocs.yml"
-# what a page of the article must contain (CONTRIBUTING.md says why)
-SECTION_HEADINGS = ("从零实现", "常见坑", "练习")
+# what a lesson must contain (CONTRIBUTING.md says why)
+LESSON_HEADINGS = ("小结", "练习")
+# the lesson rule (CONTRIBUTING.md): a lesson's main path reads in about 15 minutes, with at
+# most a dozen runnable blocks
+LESSON_MINUTES = 15
+LESSON_BLOCKS = 12
+HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+WORD = re.compile(r"[A-Za-z0-9]+(?:[.'][A-Za-z0-9]+)*")
+COMMENT = re.compile(r"<!--.*?-->", re.S)
+HAN_PER_MINUTE = 300  # Chinese characters
+LATIN_WORDS_PER_MINUTE = 200
+CODE_LINES_PER_MINUTE = 15  # code and printed output, read line by line
+# a collapsed block (pymdownx.details "???", not the open "???+"): proof and reference, one
+# click away, not on the main path
+COLLAPSED = re.compile(r"^(?P<indent>[ \t]*)\?\?\? ")
 # how a page shows a figure drawn by nnbasics.plot: ![alt text](figures/name.svg), where the
 # name is the plot function's with hyphens (docs/_plugins/figures.py draws what pages name)
 FIGURE = re.compile(r"!\[([^\]]*)\]\(figures/([a-z0-9-]+)\.svg\)")
@@ -59,7 +77,18 @@ class Page:
 
     @property
     def section(self) -> bool:
+        """The overview of a chapter that carries a section of the article."""
         return bool(self.meta.get("section"))
+
+    @property
+    def lesson(self) -> bool:
+        return bool(self.meta.get("lesson"))
+
+    @property
+    def chapter(self) -> str:
+        """The chapter's folder under docs/ ("losses"), "" for a page outside every chapter."""
+        parts = Path(self.src).parts
+        return parts[0] if len(parts) > 1 else ""
 
 
 def _line_of(text: str, needle: str) -> int:
@@ -114,13 +143,13 @@ def pages(config: Path = CONFIG) -> tuple[Page, ...]:
             )
         meta = front_matter(path) if src.endswith(".md") else {}
         page = Page(src, title, meta)
-        if page.section:
+        if page.lesson:
             lines = path.read_text(encoding="utf-8").splitlines()
             headings = [line[3:].strip() for line in lines if line.startswith("## ")]
-            for need in SECTION_HEADINGS:
+            for need in LESSON_HEADINGS:
                 if not any(h.startswith(need) for h in headings):
                     raise ValueError(
-                        f"docs/{src}:1: a section page (section: true) needs a '## {need}' "
+                        f"docs/{src}:1: a lesson (lesson: true) needs a '## {need}' "
                         "heading (see CONTRIBUTING.md)"
                     )
         result.append(page)
@@ -128,8 +157,40 @@ def pages(config: Path = CONFIG) -> tuple[Page, ...]:
 
 
 def section_pages(config: Path = CONFIG) -> list[Page]:
-    """The article's sections, in the article's order."""
+    """The overviews of the chapters that carry the article's sections, in the site's order."""
     return [p for p in pages(config) if p.section]
+
+
+def chapter_pages(chapter: str, config: Path = CONFIG) -> list[Page]:
+    """The pages of one chapter (its overview first), in nav order."""
+    return [p for p in pages(config) if p.chapter == chapter]
+
+
+def main_path(markdown: str) -> str:
+    """``markdown`` without its collapsed blocks (``??? ...`` and everything indented under
+    it): what a reader reads and runs without opening anything."""
+    kept: list[str] = []
+    inside: int | None = None  # the indent of the collapsed block being skipped
+    for line in markdown.split("\n"):
+        if inside is not None:
+            if not line.strip() or len(line) - len(line.lstrip()) > inside:
+                continue
+            inside = None
+        m = COLLAPSED.match(line)
+        if m:
+            inside = len(m["indent"].expandtabs(4))
+            continue
+        kept.append(line)
+    return "\n".join(kept)
+
+
+def body(path: Path) -> str:
+    """A page's Markdown without its front matter."""
+    text = path.read_text(encoding="utf-8")
+    if text.startswith("---\n"):
+        end = text.find("\n---\n", 4)
+        text = text[end + 5 :] if end >= 0 else text
+    return text
 
 
 def markdown_pages(config: Path = CONFIG) -> list[Page]:
@@ -143,3 +204,60 @@ def figure_refs(markdown: str, path: Path) -> Iterator[tuple[str, str, str]]:
     for number, line in enumerate(markdown.splitlines(), 1):
         for match in FIGURE.finditer(line):
             yield f"{path}:{number}", match.group(2), match.group(1)
+
+
+def count_words(markdown: str) -> int:
+    """Chinese characters plus Latin/number words."""
+    text = COMMENT.sub("", markdown)
+    return len(HAN.findall(text)) + len(WORD.findall(HAN.sub(" ", text)))
+
+
+def reading_minutes(markdown: str, path: Path) -> float:
+    """Minutes a careful reader needs for ``markdown`` (the page ``path``'s Markdown, without
+    its front matter): its prose at :data:`HAN_PER_MINUTE` Chinese characters plus
+    :data:`LATIN_WORDS_PER_MINUTE` Latin words a minute, and its code and outputs at
+    :data:`CODE_LINES_PER_MINUTE` non-blank lines a minute, each package-source include counted
+    as the lines it shows."""
+    lines = markdown.splitlines()
+    fenced: set[int] = set()
+    code = 0
+    for fence in docblocks.parse(path, markdown):
+        fenced.update(range(fence.start, fence.end + 1))
+        for line in fence.body:
+            if fence.include and line.strip():
+                code += sum(1 for s in docblocks.included_lines(line) if s.strip())
+            elif line.strip():
+                code += 1
+    prose = COMMENT.sub("", "\n".join(s for k, s in enumerate(lines) if k not in fenced))
+    han = len(HAN.findall(prose))
+    latin = len(WORD.findall(HAN.sub(" ", prose)))
+    return han / HAN_PER_MINUTE + latin / LATIN_WORDS_PER_MINUTE + code / CODE_LINES_PER_MINUTE
+
+
+@dataclass(frozen=True)
+class LessonSize:
+    minutes: float  # the main path's reading time
+    blocks: int  # runnable blocks on the main path
+
+    @property
+    def fits(self) -> bool:
+        return self.minutes <= LESSON_MINUTES and self.blocks <= LESSON_BLOCKS
+
+
+def lesson_size(path: Path) -> LessonSize:
+    """The size of a page's main path (:func:`main_path`): its reading time and its runnable
+    blocks."""
+    text = main_path(body(path))
+    runnable = sum(1 for fence in docblocks.parse(path, text) if fence.runnable)
+    return LessonSize(reading_minutes(text, path), runnable)
+
+
+if __name__ == "__main__":  # python tools/pages.py [FILE ...]: the main path of each page
+    import sys
+
+    files = [Path(a).resolve() for a in sys.argv[1:]] or [p.path for p in markdown_pages()]
+    for file in files:
+        size = lesson_size(file)
+        limits = f"> {LESSON_MINUTES} min or > {LESSON_BLOCKS} blocks"
+        verdict = "ok" if size.fits else f"TOO LONG ({limits})"
+        print(f"{file.relative_to(DOCS)}: {size.minutes:.1f} min, {size.blocks} blocks  {verdict}")

@@ -2,8 +2,9 @@
 
     python tools/shots.py [--site site] [--out test-artifacts/shots] [--no-firefox] [PAGE ...]
 
-PAGE is a page's name as in ``docs/`` (``losses``, ``training-notebook``, ``index``); none means
-every page of the nav. For each page it writes, under ``--out``:
+PAGE is a page's path under ``docs/`` without ``.md`` (``losses/regression``, ``losses/index``,
+``training-notebook``, ``index``); none means every page of the nav. For each page it writes,
+under ``--out`` (a ``/`` in its name written as ``-``):
 
 - ``PAGE-desktop-light-K.png``: Chromium at 1280 px, light palette;
 - ``PAGE-phone-light-K.png`` and ``PAGE-phone-dark-K.png``: Chromium as a 390 px phone
@@ -49,13 +50,18 @@ VIEWS = {
 
 def page_urls(names: list[str]) -> dict[str, str]:
     """name -> URL path below the site root, for the named pages (every page if none)."""
-    known = {Path(p.src).stem: p.url for p in pages.pages()}
+    known = {str(Path(p.src).with_suffix("")): p.url for p in pages.pages()}
     if not names:
-        return known
-    unknown = [n for n in names if n not in known]
-    if unknown:
-        raise SystemExit(f"shots: no page {unknown}; pages: {', '.join(sorted(known))}")
-    return {n: known[n] for n in names}
+        return {n.replace("/", "-"): url for n, url in known.items()}
+    found = {}
+    for name in names:
+        name = name.removesuffix(".md")
+        if name not in known and (pages.DOCS / f"{name}.md").is_file():  # not in the nav yet
+            known[name] = pages.Page(f"{name}.md", name, {}).url
+        if name not in known:
+            raise SystemExit(f"shots: no page {name}; pages: {', '.join(sorted(known))}")
+        found[name.replace("/", "-")] = known[name]
+    return found
 
 
 def _tiles(png: Path, tile_px: int) -> list[Path]:

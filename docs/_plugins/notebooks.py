@@ -26,6 +26,7 @@ from __future__ import annotations
 import html
 import json
 import logging
+import posixpath
 import re
 import shutil
 import sys
@@ -151,18 +152,30 @@ def page_cells(markdown: str, path: Path = Path("page.md")) -> tuple[str, list[t
 LINK = re.compile(r"\]\(([^)\s]+)\)")
 
 
-def _site_links(text: str, url: str) -> str:
-    """Links of a page's Markdown made to work from a notebook beside the page (one folder
-    deep on the site): ``#x`` -> the page's ``url#x``, ``other.md#x`` -> ``../other/#x``,
-    ``figures/a.svg`` -> ``../figures/a.svg``; absolute URLs unchanged."""
+def notebook_name(src_uri: str) -> str:
+    """The notebook of the page ``src_uri``: ``notebooks/losses-regression.ipynb`` for
+    ``losses/regression.md``, ``notebooks/losses.ipynb`` for the chapter's ``losses/index.md``."""
+    stem = src_uri.removesuffix(".md").removesuffix("/index")
+    return f"notebooks/{stem.replace('/', '-')}.ipynb"
+
+
+def _site_links(text: str, url: str, src_dir: str = "") -> str:
+    """Links of a page's Markdown (a page in the folder ``src_dir`` of docs/) made to work from
+    a notebook in ``notebooks/`` (one folder deep on the site): ``#x`` -> the page's ``url#x``,
+    ``other.md#x`` -> ``../other/#x``, ``figures/a.svg`` -> ``../figures/a.svg``; absolute URLs
+    unchanged."""
 
     def fix(m: re.Match[str]) -> str:
         target = m.group(1)
-        if re.match(r"[a-z]+:|/|\.\./", target):
+        if re.match(r"[a-z]+:|/", target):
             return m.group(0)
         if target.startswith("#"):
             return f"]({url}{target})"
         path, hash_, anchor = target.partition("#")
+        if not path.startswith("figures/"):  # figures are named from the site's root
+            path = posixpath.normpath(posixpath.join(src_dir, path))
+        if path.startswith("../"):
+            return m.group(0)
         if path.endswith(".md"):
             stem = path.removesuffix(".md")
             path = "" if stem == "index" else stem.removesuffix("/index") + "/"
@@ -177,6 +190,7 @@ def notebook(
     cells: list[tuple[str, str]] | list[Cell],
     extra: list[dict] | None = None,
     page_title: str | None = None,
+    src_dir: str = "",
 ) -> str:
     """The notebook of a page's ``cells``, titled ``title``, its first cell linking to the page
     (``url``, named ``page_title``: the page's own title, by default ``title``)."""
@@ -206,7 +220,7 @@ def notebook(
             out.append(md(f"## {cell.heading}"))
             last = cell.heading
         if cell.context:
-            out.append(md(_site_links(cell.context, url)))
+            out.append(md(_site_links(cell.context, url, src_dir)))
         out.append(code(cell.code))
     out += extra or []
     for k, cell in enumerate(out):
@@ -279,10 +293,9 @@ def on_files(files: Files, config) -> Files:
         if not cells:
             continue
         url = "../" + page.dest_uri.removesuffix("index.html")
-        nb = notebook(title, url, cells)
-        files.append(
-            File.generated(config, f"notebooks/{Path(page.src_uri).stem}.ipynb", content=nb)
-        )
+        src_dir = posixpath.dirname(page.src_uri)
+        nb = notebook(title, url, cells, src_dir=src_dir)
+        files.append(File.generated(config, notebook_name(page.src_uri), content=nb))
         if page.src_uri == EXECUTED_FROM:
             extra = [
                 {"cell_type": "markdown", "metadata": {}, "source": "## 损失曲线"},
@@ -294,7 +307,9 @@ def on_files(files: Files, config) -> Files:
                     "source": LOSS_CURVE,
                 },
             ]
-            intro = notebook(title + "（Notebook）", url, cells, extra, page_title=title)
+            intro = notebook(
+                title + "（Notebook）", url, cells, extra, page_title=title, src_dir=src_dir
+            )
             folder = Path(tempfile.mkdtemp(prefix="nnbasics-notebook-"))
             _folders.append(folder)
             (folder / EXECUTED).write_text(
@@ -392,11 +407,14 @@ def on_page_content(content: str, page, config, files) -> str:
 def on_page_markdown(markdown: str, page, config, files) -> str:
     """The page's notebook links, left in ``page.meta["header_links"]`` for pagemeta.py,
     the one hook that writes under a page's title."""
-    name = f"notebooks/{Path(page.file.src_uri).stem}.ipynb"
+    name = notebook_name(page.file.src_uri)
     if files.get_file_from_path(name) is None:
         return markdown
-    links = [f'[下载 Notebook]({name}){{ .md-button download="{Path(name).name}" }}']
+    here = posixpath.dirname(page.file.src_uri) or "."
+    link = posixpath.relpath(name, here)
+    links = [f'[下载 Notebook]({link}){{ .md-button download="{Path(name).name}" }}']
     if page.file.src_uri == EXECUTED_FROM:
-        links.append(f"[查看执行后的 Notebook]({EXECUTED}){{ .md-button }}")
+        executed = posixpath.relpath(EXECUTED, here)
+        links.append(f"[查看执行后的 Notebook]({executed}){{ .md-button }}")
     page.meta["header_links"] = " ".join(links)
     return markdown

@@ -50,42 +50,7 @@ from mkdocs.plugins import event_priority
 from mkdocs.structure.toc import AnchorLink, TableOfContents
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
-import docblocks
-
-HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-WORD = re.compile(r"[A-Za-z0-9]+(?:[.'][A-Za-z0-9]+)*")
-COMMENT = re.compile(r"<!--.*?-->", re.S)
-HAN_PER_MINUTE = 300  # Chinese characters
-LATIN_WORDS_PER_MINUTE = 200
-CODE_LINES_PER_MINUTE = 15  # code and printed output, read line by line
-
-
-def count_words(markdown: str) -> int:
-    """Chinese characters plus Latin/number words."""
-    text = COMMENT.sub("", markdown)
-    return len(HAN.findall(text)) + len(WORD.findall(HAN.sub(" ", text)))
-
-
-def reading_minutes(markdown: str, path: Path) -> float:
-    """Minutes a careful reader needs for ``markdown`` (the page ``path``'s Markdown, without
-    its front matter): its prose at :data:`HAN_PER_MINUTE` Chinese characters plus
-    :data:`LATIN_WORDS_PER_MINUTE` Latin words a minute, and its code and outputs at
-    :data:`CODE_LINES_PER_MINUTE` non-blank lines a minute, each package-source include counted
-    as the lines it shows."""
-    lines = markdown.splitlines()
-    fenced: set[int] = set()
-    code = 0
-    for fence in docblocks.parse(path, markdown):
-        fenced.update(range(fence.start, fence.end + 1))
-        for line in fence.body:
-            if fence.include and line.strip():
-                code += sum(1 for s in docblocks.included_lines(line) if s.strip())
-            elif line.strip():
-                code += 1
-    prose = COMMENT.sub("", "\n".join(s for k, s in enumerate(lines) if k not in fenced))
-    han = len(HAN.findall(prose))
-    latin = len(WORD.findall(HAN.sub(" ", prose)))
-    return han / HAN_PER_MINUTE + latin / LATIN_WORDS_PER_MINUTE + code / CODE_LINES_PER_MINUTE
+from pages import count_words, reading_minutes
 
 
 def _git(*args: str, cwd: Path) -> str | None:
