@@ -17,6 +17,7 @@ import re
 import shutil
 import socket
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -766,3 +767,29 @@ def test_a_table_of_prose_needs_no_sideways_scrolling_on_a_phone(phone, base_url
         for width, box, right in widths:
             assert width <= box + 1 and right <= PHONE["width"], (name, width, box, right)
         page.close()
+
+
+def test_an_old_link_to_a_section_lands_on_its_lesson(desktop, base_url: str, built_site: Path):
+    """A link made before the split (``losses/#anchor``) opens the overview, whose script goes on
+    to the lesson with that heading (docs/_plugins/oldurls.py): one old anchor of each old page."""
+    data = json.loads((ROOT / "docs" / "_data" / "old-pages.json").read_text(encoding="utf-8"))
+    page = desktop.new_page()
+    checked, wrong = 0, []
+    for url, anchors in data["pages"].items():
+        doc = (built_site / url / "index.html").read_text(encoding="utf-8")
+        moved = [a for a in anchors if f'id="{a}"' not in doc]
+        if not moved:
+            continue
+        anchor = moved[0]
+        page.goto(f"{base_url}{url}#{urllib.parse.quote(anchor)}", wait_until="load")
+        page.wait_for_function(
+            "location.pathname !== " + json.dumps(urllib.parse.urlparse(f"{base_url}{url}").path),
+            timeout=TIMEOUT_MS,
+        )
+        page.wait_for_load_state("load")
+        target = urllib.parse.unquote(urllib.parse.urlparse(page.url).fragment)
+        if page.evaluate("(id) => !!document.getElementById(id)", target) is not True:
+            wrong.append(f"{url}#{anchor} -> {page.url}")
+        checked += 1
+    assert wrong == []
+    assert checked >= 10

@@ -42,6 +42,9 @@ def test_a_non_preferred_term_is_flagged_with_its_line():
     # a quotation of the article is the article's wording; the same words unquoted are not
     quoted = "原文的注释是 `# 训练/测试模式切换`，本站称为评估模式。\n测试模式下……\n"
     assert glossary.variants_in(quoted) == [(2, "测试模式", "评估模式")]
+    # inside a 原文 quote block everything is the article's; the line after it is the site's
+    block = '!!! quote "原文"\n\n    BN 即批量归一化。\n\n        # 测试模式\n测试模式下……\n'
+    assert glossary.variants_in(block) == [(6, "测试模式", "评估模式")]
 
 
 def test_a_bad_entry_names_the_file_and_line(tmp_path: Path):

@@ -23,15 +23,52 @@ def test_sections_are_the_article_in_order():
         "感知机",
         "激活函数",
         "前向传播与反向传播",
-        "权重初始化",
         "梯度下降优化器",
         "损失函数",
         "批量规范化",
         "暂退法（Dropout）",
-        "过拟合与泛化",
         "完整训练示例",
     ]
+    assert all(p.src.endswith("/index.md") for p in pages.section_pages())
     assert pages.pages()[0].url == "" and pages.pages()[0].path.name == "index.md"
+
+
+def test_overfitting_comes_before_batch_norm_and_dropout():
+    chapters = list(dict.fromkeys(p.chapter for p in pages.pages() if p.chapter))
+    assert chapters.index("overfitting") < chapters.index("batch-norm") < chapters.index("dropout")
+
+
+def test_every_page_of_a_chapter_but_its_overview_is_a_lesson():
+    for page in pages.markdown_pages():
+        if page.chapter:
+            assert page.lesson == (Path(page.src).name != "index.md"), page.src
+
+
+@pytest.mark.parametrize("page", pages.markdown_pages(), ids=lambda p: p.src)
+def test_every_page_is_a_lesson_a_learner_can_finish(page: pages.Page):
+    """The lesson rule (CONTRIBUTING.md): the main path, what is not collapsed, reads in at most
+    15 minutes and runs at most 12 blocks."""
+    size = pages.lesson_size(page.path)
+    assert size.minutes <= pages.LESSON_MINUTES, f"docs/{page.src}: {size.minutes:.1f} min"
+    assert size.blocks <= pages.LESSON_BLOCKS, f"docs/{page.src}: {size.blocks} blocks"
+
+
+def test_the_lesson_rule_counts_the_main_path_only(tmp_path: Path):
+    block = "```python\nprint(1)\n```\n\n"
+    collapsed = '??? note "从零实现与对照"\n\n' + "".join(
+        "    " + line + "\n" for line in ("字" * 600 + "\n\n" + block * 3).splitlines()
+    )
+    page = tmp_path / "p.md"
+    page.write_text("---\nlesson: true\n---\n\n# 课\n\n" + block * 2 + collapsed, "utf-8")
+    size = pages.lesson_size(page)
+    # the title's one character, two lines of code; nothing of the collapsed block
+    assert size.blocks == 2 and size.minutes == pytest.approx(1 / 300 + 2 / 15)
+    page.write_text("# 课\n\n" + "字" * 4800 + "\n\n" + block * 13, "utf-8")
+    size = pages.lesson_size(page)
+    assert size.blocks == 13 and size.minutes > 16 and not size.fits
+    # an open block (???+) is on the main path
+    page.write_text("# 课\n\n???+ note\n\n    " + "字" * 4800 + "\n", "utf-8")
+    assert pages.lesson_size(page).minutes == pytest.approx(4801 / 300 + 1 / 200)  # "note"
 
 
 def _site(tmp_path: Path, nav_line: str, page: str | None = None) -> Path:
@@ -50,14 +87,14 @@ def test_a_nav_entry_without_a_file_is_named_with_its_line(tmp_path: Path):
         pages.pages(config)
 
 
-def test_a_section_page_without_its_sections_is_named(tmp_path: Path):
-    page = "---\nsection: true\n---\n\n# 新页\n\n## 从零实现\n\n## 练习\n"
-    config = _site(tmp_path, "  - 新页: new.md", page)
-    with pytest.raises(ValueError, match=r"docs/new\.md:1: .*'## 常见坑'"):
+def test_a_lesson_without_its_summary_is_named(tmp_path: Path):
+    page = "---\nlesson: true\n---\n\n# 新课\n\n## 常见坑\n\n## 练习\n"
+    config = _site(tmp_path, "  - 新课: new.md", page)
+    with pytest.raises(ValueError, match=r"docs/new\.md:1: .*'## 小结'"):
         pages.pages(config)
-    (tmp_path / "docs" / "new.md").write_text(page + "\n## 常见坑\n", encoding="utf-8")
+    (tmp_path / "docs" / "new.md").write_text(page + "\n## 小结\n", encoding="utf-8")
     pages.pages.cache_clear()
-    assert [p.section for p in pages.pages(config)] == [False, True]
+    assert [p.lesson for p in pages.pages(config)] == [False, True]
 
 
 def test_an_unclosed_fence_is_named_with_its_line(tmp_path: Path):

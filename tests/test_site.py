@@ -7,6 +7,7 @@ import json
 import re
 import unicodedata
 import urllib.parse
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pages
@@ -194,13 +195,60 @@ def _found(statement: str, corpus: str) -> bool:
     return _normalise(statement) in corpus
 
 
-def test_the_whole_article_is_on_the_site(built_site: Path):
-    corpus = _normalise(
-        " ".join(_main_text(page) for page in _pages(built_site) if page.name == "index.html")
-    )
+class _Quotes(HTMLParser):
+    """The text of a page's quotations of the article (``!!! quote "原文"``: a
+    ``<div class="admonition quote">``), MathML and the quote's title left out."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.depth = 0  # nesting of <div> inside the quote being read, 0 outside
+        self.skip = 0  # inside <math> or the title
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        classes = (dict(attrs).get("class") or "").split()
+        if tag == "div" and self.depth:
+            self.depth += 1
+        elif tag == "div" and {"admonition", "quote"} <= set(classes):
+            self.depth = 1
+        elif self.depth and (tag == "math" or "admonition-title" in classes):
+            self.skip += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "div" and self.depth:
+            self.depth -= 1
+        elif self.skip and tag in {"math", "p"}:
+            self.skip -= 1
+
+    def handle_data(self, data: str) -> None:
+        if self.depth and not self.skip:
+            self.parts.append(data)
+
+
+def _quoted_text(page: Path) -> str:
+    parser = _Quotes()
+    parser.feed(page.read_text(encoding="utf-8"))
+    return " ".join(parser.parts)
+
+
+def test_the_article_page_is_the_whole_article(built_site: Path):
+    corpus = _normalise(_quoted_text(built_site / "article" / "index.html"))
     statements = _article_statements()
     assert len(statements) > 150
-    missing = [s for s in statements if not _found(s, corpus)]
+    assert [s for s in statements if not _found(s, corpus)] == []
+
+
+def test_the_chapters_quote_the_whole_article(built_site: Path):
+    """Every sentence, table row and code line of the article is shown as a quotation (原文) on
+    the site's own pages, each section in its chapter: the article's words are always marked."""
+    corpus = _normalise(
+        " ".join(
+            _quoted_text(page)
+            for page in _pages(built_site)
+            if page.name == "index.html" and page.parent.name != "article"
+        )
+    )
+    missing = [s for s in _article_statements() if not _found(s, corpus)]
     assert missing == []
 
 
@@ -208,6 +256,19 @@ def test_the_coverage_check_can_fail():
     corpus = _normalise("def forward(self, x: torch.Tensor) -> torch.Tensor: | a | b |")
     assert _found("def forward(self, x):", corpus)
     assert not _found("def forward(self, y):", corpus)
+    assert not _found("感知机是最简单的神经网络单元", corpus)
+
+
+def test_only_quotations_count_as_the_article(tmp_path: Path):
+    page = tmp_path / "index.html"
+    page.write_text(
+        "<p>感知机是最简单的神经网络单元</p>"
+        '<div class="admonition quote"><p class="admonition-title">原文</p>'
+        "<p>激活函数引入非线性</p><div><p>ReLU</p></div></div><p>本站：更正</p>",
+        encoding="utf-8",
+    )
+    corpus = _normalise(_quoted_text(page))
+    assert corpus == _normalise("激活函数引入非线性 ReLU")
     assert not _found("感知机是最简单的神经网络单元", corpus)
 
 
@@ -433,3 +494,43 @@ def test_a_glyph_missing_from_the_math_font_is_caught(built_site: Path, tmp_path
     subsetter.subset(loaded)
     subset.save_font(loaded, str(font), options)
     assert any("SQUARE ROOT" in gap for gap in font_gaps(site))
+
+
+def _old_pages() -> dict[str, list[str]]:
+    data = json.loads((ROOT / "docs" / "_data" / "old-pages.json").read_text(encoding="utf-8"))
+    return data["pages"]
+
+
+def _forwarding(page_html: str) -> dict[str, str]:
+    m = re.search(
+        r"<!-- nnbasics: old anchors --><script>\(function\(\)\{var m=(\{.*?\});", page_html
+    )
+    return json.loads(m.group(1)) if m else {}
+
+
+def test_every_old_url_opens_and_every_old_anchor_leads_to_its_heading(built_site: Path):
+    """Links made before the pages became chapters of lessons: each old page's URL is its
+    chapter's overview, and each of its old anchors is on that page or forwarded (by the
+    overview's script, docs/_plugins/oldurls.py) to the page that has that heading now."""
+    old = _old_pages()
+    assert len(old) >= 17 and sum(map(len, old.values())) > 100
+    broken = []
+    forwarded = 0
+    for url, anchors in old.items():
+        page = built_site / url / "index.html"
+        assert page.is_file(), f"{url} no longer opens"
+        doc = page.read_text(encoding="utf-8")
+        table = _forwarding(doc)
+        for anchor in anchors:
+            if f'id="{anchor}"' in doc and anchor not in table:
+                continue
+            if anchor not in table:
+                broken.append(f"{url}#{anchor}: not on the page, not forwarded")
+                continue
+            forwarded += 1
+            target, _, new_anchor = table[anchor].partition("#")
+            path = (built_site / url / target / "index.html").resolve()
+            if not path.is_file() or f'id="{new_anchor}"' not in path.read_text("utf-8"):
+                broken.append(f"{url}#{anchor} -> {table[anchor]}: no such heading")
+    assert broken == []
+    assert forwarded > 50  # the sections of the old pages are in lessons now

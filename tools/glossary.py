@@ -111,13 +111,17 @@ _FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.S)
 def variants_in(markdown: str) -> list[tuple[int, str, str]]:
     """``(line, variant, preferred)`` for each non-preferred term in ``markdown``, in the prose
     and in the code alike (a reader reads both comments and printed labels). Skipped: the front
-    matter, quotations of the article (“…” or `…` on a line that says 原文), and an occurrence
-    inside a longer preferred term (none today, but 反向传播 must never flag 反向 alone)."""
+    matter, the article's own words (a ``!!! quote "原文"`` block, and “…” or `…` on a line that
+    says 原文), and an occurrence inside a longer preferred term (none today, but 反向传播 must
+    never flag 反向 alone)."""
     body = _FRONT_MATTER.sub(lambda m: "\n" * m.group(0).count("\n"), markdown, count=1)
     preferred_terms = [term.zh for term in terms()]
     variants = synonyms()
     found = []
+    quoted = article_quote_lines(body)
     for number, line in enumerate(body.splitlines(), start=1):
+        if number in quoted:
+            continue
         for variant, term in variants.items():
             for match in re.finditer(re.escape(variant), line):
                 inside = any(
@@ -135,6 +139,26 @@ def variants_in(markdown: str) -> list[tuple[int, str, str]]:
 
 
 _QUOTED = re.compile(r"“[^”]*”|`[^`]*`")
+# a quotation of the article: an admonition titled 原文 (docs/article.md, each chapter's overview)
+ARTICLE_QUOTE = re.compile(r'^(?P<indent>[ \t]*)!!! quote "原文"')
+
+
+def article_quote_lines(markdown: str) -> set[int]:
+    """The numbers (from 1) of the lines of ``markdown`` inside a ``!!! quote "原文"`` block:
+    the article's words, kept as they were."""
+    inside: set[int] = set()
+    indent: int | None = None
+    for number, line in enumerate(markdown.splitlines(), start=1):
+        if indent is not None:
+            if not line.strip() or len(line) - len(line.lstrip()) > indent:
+                inside.add(number)
+                continue
+            indent = None
+        m = ARTICLE_QUOTE.match(line)
+        if m:
+            indent = len(m["indent"])
+            inside.add(number)
+    return inside
 
 
 def _quotes_the_article(line: str, position: int) -> bool:
