@@ -21,6 +21,12 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 # the article's sections, from the page manifest (mkdocs.yml's nav + `section: true`)
 SECTION_PAGES = [p.url.rstrip("/") for p in pages.section_pages()]
+# the chapters that teach a concept (not 训练进阶, which teaches tools): each has every part
+CHAPTERS = [
+    c
+    for c in dict.fromkeys(p.chapter for p in pages.markdown_pages() if p.chapter)
+    if c != "training-advanced"
+]
 
 
 def _hook(name: str):
@@ -87,24 +93,31 @@ def _parse(path: Path) -> _Page:
     return page
 
 
-@pytest.mark.parametrize("name", SECTION_PAGES)
-def test_every_section_page_has_all_parts(built_site: Path, name: str):
-    page = _parse(built_site / name / "index.html")
-    assert page.math_blocks >= 1, "no displayed formula"
-    figures = [img for img in page.images if "/figures/" in img.get("src", "")]
-    assert figures, "no figure from nnbasics.plot"
-    assert any(t.startswith("nnbasics/") for t in page.code_titles), "no package-source include"
-    assert any(h.startswith("从零实现") for h in page.headings), page.headings
-    assert "常见坑" in page.headings, page.headings
-    assert "练习" in page.headings, page.headings
-    assert page.details_with_code >= 2, "exercises need solutions with code"
-    assert any(link.startswith("../api/#nnbasics.") for link in page.links), "no API link"
-    # the PyTorch check: a runnable block on the page that compares with torch
-    source = (ROOT / "docs" / f"{name}.md").read_text(encoding="utf-8")
-    scratch = source.split("## 从零实现", 1)[1].split("\n## ", 1)[0]
-    runnable = re.findall(r"```python\n(.*?)```", scratch, re.S)
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_every_chapter_has_all_parts(built_site: Path, chapter: str):
+    """Across its lessons, a chapter has a displayed formula, a figure, the package's source, a
+    从零实现 part with a check against PyTorch, pitfalls, exercises with solutions, an API link."""
+    lessons = pages.chapter_pages(chapter)
+    assert len(lessons) >= 3, "an overview and at least two lessons"
+    parsed = [_parse(built_site / p.url / "index.html") for p in lessons]
+    headings = [h for page in parsed for h in page.headings]
+    summaries = [p.url for p, page in zip(lessons, parsed, strict=True) if "小结" in page.headings]
+    assert summaries == [p.url for p in lessons if p.lesson], "a lesson without 小结"
+    assert sum(page.math_blocks for page in parsed) >= 1, "no displayed formula"
+    images = [img for page in parsed for img in page.images]
+    assert any("/figures/" in img.get("src", "") for img in images), "no figure from nnbasics.plot"
+    titles = [t for page in parsed for t in page.code_titles]
+    assert any(t.startswith("nnbasics/") for t in titles), "no package-source include"
+    sources = "\n".join(p.path.read_text(encoding="utf-8") for p in lessons)
+    assert "从零实现" in sources, "no 从零实现 part"
+    assert "常见坑" in headings, headings
+    assert "练习" in headings, headings
+    assert sum(page.details_with_code for page in parsed) >= 2, "exercises need solutions with code"
+    links = [link for page in parsed for link in page.links]
+    assert any("api/#nnbasics." in link for link in links), "no API link"
+    # the PyTorch check: a runnable block of the chapter that compares with torch
+    runnable = re.findall(r"```python\n(.*?)```", sources, re.S)
     assert any("torch" in block and "最大差" in block for block in runnable), "no PyTorch check"
-    assert "最大差" in scratch
 
 
 def test_every_image_has_alt_text_and_every_figure_comes_from_a_page(built_site: Path):
@@ -356,13 +369,10 @@ def test_word_count_and_reading_time():
 
 
 def test_every_page_shows_words_dates_tags_and_change_log(built_site: Path):
-    dated = {
-        p.url.rstrip("/"): p.meta["created"]
-        for p in pages.markdown_pages()
-        if p.meta.get("created")
-    }
+    dated = {p: p.meta["created"] for p in pages.markdown_pages() if p.meta.get("created")}
     assert len(dated) >= len(SECTION_PAGES) + 2  # the sections, home and summary
-    for name, created in dated.items():
+    for page, created in dated.items():
+        name = page.url.rstrip("/")
         html = (built_site / name / "index.html").read_text(encoding="utf-8")
         m = re.search(
             r'class="page-meta">约 (\d+) 字 大约 (\d+) 分钟 · 创建于 (\S+) · 更新于 ([\d-]+)'
@@ -372,11 +382,11 @@ def test_every_page_shows_words_dates_tags_and_change_log(built_site: Path):
         assert m, name
         assert m.group(3) == str(created)  # the front matter's date (the article's: 2025-08-28)
         # the versions the page's outputs came from, as its front matter records them
-        recorded = docblocks.recorded_versions(ROOT / "docs" / f"{name or 'index'}.md")
+        recorded = docblocks.recorded_versions(page.path)
         shown = dict(zip(("nnbasics", "torch", "python"), m.group(5, 6, 7), strict=True))
         assert shown == (recorded or dict.fromkeys(shown)), name
         assert "neural-network" in html and "deep-learning" in html
-        source = f"docs/{name or 'index'}.md"
+        source = f"docs/{page.src}"
         last = subprocess.run(
             ["git", "log", "-1", "--date=short", "--format=%ad", "--", source],
             cwd=ROOT,

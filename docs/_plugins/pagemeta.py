@@ -9,11 +9,12 @@ for the search index (``data-search-exclude``). Commit messages are written for 
 maintainers and are not shown.
 
 * 字数 counts each Chinese character, plus each run of Latin letters or digits as one word, in
-  the page's Markdown (front matter and HTML comments left out). The reading time counts what
-  a careful reader reads, collapsed blocks included: the prose at 300 Chinese characters and
-  200 Latin words a minute, and every non-blank line of code and output at 15 lines a minute,
-  the package source a block includes (``--8<--``) counted as the lines it shows
-  (:func:`reading_minutes`).
+  the page's main path: its Markdown without front matter, HTML comments and collapsed blocks
+  (proof and reference a reader opens only if they want, ``pages.main_path``). The reading
+  time is the lesson rule's measure of that main path (CONTRIBUTING.md): the prose at 300
+  Chinese characters and 200 Latin words a minute, and every non-blank line of code and
+  output at 15 lines a minute, the package source a block includes (``--8<--``) counted as the
+  lines it shows (:func:`reading_minutes`).
 * 创建于 is the front matter's ``created`` (the article's own date for the pages made from
   it), otherwise the page's first commit; 更新于 is its last commit.
 * Without git, or for a file git does not know, the dates fall back to the file's
@@ -50,7 +51,7 @@ from mkdocs.plugins import event_priority
 from mkdocs.structure.toc import AnchorLink, TableOfContents
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
-from pages import count_words, reading_minutes
+from pages import count_words, main_path, reading_minutes
 
 
 def _git(*args: str, cwd: Path) -> str | None:
@@ -161,8 +162,9 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
         updated = max([updated, *(page_dates(m)[1] for m in modules)])
         text = f"创建于 {created} · 更新于 {updated}"
     else:
-        words = count_words(markdown)
-        minutes = max(1, math.ceil(reading_minutes(markdown, path)))
+        main = main_path(markdown)
+        words = count_words(main)
+        minutes = max(1, math.ceil(reading_minutes(main, path)))
         text = (
             f"约 {words} 字 大约 {minutes} 分钟 · "
             f"创建于 {created} · 更新于 {updated}{_outputs_from(page.meta)}"
