@@ -35,7 +35,6 @@ from browser import (
     formula_problems,
     horizontal_overflow,
     raw_math,
-    render_everything,
     search,
     serve,
     site_pages,
@@ -189,7 +188,6 @@ def test_page_on_a_desktop(desktop, base_url: str, name: str):
     assert raw_math(page) == []
     assert broken_images(page) == []
     assert page.evaluate("document.documentElement.lang") == "zh"
-    render_everything(page)  # full-page screenshot, contrast: every part laid out
     _shot(page, name, "desktop")
     assert _serious_violations(page) == []  # before the copy check opens every <details>
     assert _copy_problems(page, name) == []
@@ -214,7 +212,6 @@ def test_light_dark_toggle_switches_the_palette(desktop, base_url: str):
 def test_phone_width_drawer_opens_and_nothing_overflows(phone, base_url: str, name: str):
     page, visit = _open(phone, base_url + name)
     assert visit.problems() == []
-    render_everything(page)
     assert horizontal_overflow(page) == 0, f"{name} is wider than {PHONE['width']} px"
     assert formula_problems(page, fit=True) == []
     _shot(page, name, "phone")
@@ -558,7 +555,6 @@ def _table_problems(context, base: str, names: list[str]) -> list[str]:
     problems = []
     for name in names:
         page, _ = _open(context, base + name)
-        render_everything(page)
         problems += [f"{name or 'home'}: {p}" for p in page.evaluate(TABLE_PROBLEMS_JS)]
         page.close()
     return problems
@@ -696,7 +692,6 @@ def test_page_in_dark_mode(dark, base_url: str, name: str):
     assert visit.problems() == []
     assert page.evaluate("document.body.getAttribute('data-md-color-scheme')") == "slate"
     page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
-    render_everything(page)
     _shot(page, name, "dark")
     assert _serious_violations(page) == []
 

@@ -212,13 +212,6 @@ def broken_images(page) -> list[str]:
     )
 
 
-def render_everything(page) -> None:
-    """Lay out the whole article now. The site's CSS lets the browser skip parts far from the
-    screen (``content-visibility: auto``), and a skipped part clips what overflows it instead of
-    widening the page: checks of layout and contrast see every part only after this."""
-    page.add_style_tag(content="* { content-visibility: visible !important; }")
-
-
 def horizontal_overflow(page) -> int:
     """How many CSS pixels the page is wider than the screen (0 when nothing overflows).
 

@@ -34,7 +34,6 @@ from browser import (
     CHROMIUM_ARGS,
     TIMEOUT_MS,
     find_chromium,
-    render_everything,
     serve,
     site_prefix,
 )
@@ -100,7 +99,6 @@ def chromium_shots(base: str, urls: dict[str, str], out: Path) -> list[Path]:
                 page.evaluate(
                     "() => document.querySelectorAll('details').forEach(d => d.open = true)"
                 )
-                render_everything(page)
                 # lazy figures load only near the screen: load them all before the picture
                 page.evaluate(
                     "() => document.querySelectorAll('img[loading=lazy]')"
