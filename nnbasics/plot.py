@@ -39,6 +39,7 @@ __all__ = [
     "dark_color",
     "darken",
     "dropout_gap",
+    "dropout_thinned_networks",
     "init_rms_by_layer",
     "mse_vs_huber",
     "optimizer_paths",
@@ -657,6 +658,54 @@ def dropout_gap(epochs: int = 300, seed: int = 0) -> Figure:
 
 
 # --8<-- [end:dropout_gap]
+
+
+# --8<-- [start:dropout_thinned_networks]
+def dropout_thinned_networks(
+    sizes: tuple[int, ...] = (4, 6, 6, 3), p: float = 0.5, seed: int = 0
+) -> Figure:
+    """Two thinned networks of the same MLP (``sizes`` units per layer): Dropout with
+    probability ``p`` after each hidden layer, each panel one random mask. A dropped unit
+    is crossed out and its connections are gone; the connections that remain are the same
+    weights in both panels."""
+    g = torch.Generator().manual_seed(seed)
+    fig, axes = _figure(nrows=2, height=6.6)
+    for k, ax in enumerate(axes, 1):
+        # one mask per hidden layer (input and output units are never dropped), at least
+        # one unit kept in each
+        masks = [torch.ones(sizes[0])]
+        for n in sizes[1:-1]:
+            m = torch.bernoulli(torch.full((n,), 1 - p), generator=g)
+            while m.sum() == 0:
+                m = torch.bernoulli(torch.full((n,), 1 - p), generator=g)
+            masks.append(m)
+        masks.append(torch.ones(sizes[-1]))
+        xs = [i * 1.6 for i in range(len(sizes))]
+        ys = [[(n - 1) / 2 - j for j in range(n)] for n in sizes]
+        for i in range(len(sizes) - 1):  # connections between two kept units only
+            for j, y0 in enumerate(ys[i]):
+                for q, y1 in enumerate(ys[i + 1]):
+                    if masks[i][j] and masks[i + 1][q]:
+                        ax.plot([xs[i], xs[i + 1]], [y0, y1], color="0.55", lw=0.8, zorder=1)
+        for i, (x, m) in enumerate(zip(xs, masks, strict=True)):
+            for y, kept in zip(ys[i], m.tolist(), strict=True):
+                if kept:
+                    ax.scatter(x, y, s=260, color="#c6dbef", edgecolors="k", zorder=2)
+                else:
+                    ax.scatter(x, y, s=260, color="white", edgecolors="0.6", zorder=2)
+                    ax.plot(x, y, marker="x", ms=15, mew=2.4, color="tab:red", zorder=3)
+        dropped = int(sum((1 - m).sum().item() for m in masks))
+        hidden = sum(sizes[1:-1])
+        ax.set_title(f"子网络 {k}：丢弃 {dropped}/{hidden} 个隐藏单元")
+        top = (max(sizes) - 1) / 2
+        for x, name in zip(xs, ("输入", "隐藏层 1", "隐藏层 2", "输出"), strict=False):
+            ax.text(x, -top - 0.8, name, ha="center", va="top")
+        ax.set(xlim=(xs[0] - 0.8, xs[-1] + 0.8), ylim=(-top - 1.6, top + 0.5))
+        ax.axis("off")
+    return fig
+
+
+# --8<-- [end:dropout_thinned_networks]
 
 
 # --8<-- [start:training_loss_curve]
