@@ -629,7 +629,7 @@ def test_api_contents_entries_are_not_cut_off(desktop, phone, base_url: str):
       .filter(e => e.offsetParent && e.scrollWidth > e.clientWidth + 1)
       .map(e => e.textContent.trim())"""
     for context in (desktop, phone):
-        page, _ = _open(context, base_url + "api/")
+        page, _ = _open(context, base_url + "api/functional/")
         assert page.evaluate(cut) == []
         page.close()
 

@@ -30,6 +30,8 @@ DOCS = ROOT / "docs"
 CONFIG = ROOT / "mkdocs.yml"
 # what a lesson must contain (CONTRIBUTING.md says why)
 LESSON_HEADINGS = ("小结", "练习")
+# folders of docs/ that are not chapters: the API reference, one generated page per module
+REFERENCE = ("api",)
 # the lesson rule (CONTRIBUTING.md): a lesson's main path reads in about 15 minutes, with at
 # most a dozen runnable blocks
 LESSON_MINUTES = 15
@@ -48,7 +50,7 @@ COLLAPSED = re.compile(r"^(?P<indent>[ \t]*)\?\?\? ")
 FIGURE = re.compile(r"!\[([^\]]*)\]\(figures/([a-z0-9-]+)\.svg\)")
 # pages made at build time, not files in docs/: the executed notebook and the page it comes
 # from (docs/_plugins/notebooks.py reads this)
-GENERATED = {"training-notebook.ipynb": "training.md"}
+GENERATED = {"training-notebook.ipynb": "training/full-example.md"}
 
 
 class _Loader(yaml.SafeLoader):
@@ -86,9 +88,10 @@ class Page:
 
     @property
     def chapter(self) -> str:
-        """The chapter's folder under docs/ ("losses"), "" for a page outside every chapter."""
+        """The chapter's folder under docs/ ("losses"), "" for a page outside every chapter (the
+        API reference's folder holds generated pages, not lessons)."""
         parts = Path(self.src).parts
-        return parts[0] if len(parts) > 1 else ""
+        return parts[0] if len(parts) > 1 and parts[0] not in REFERENCE else ""
 
 
 def _line_of(text: str, needle: str) -> int:
