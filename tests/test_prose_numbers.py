@@ -47,9 +47,9 @@ def unbacked_numbers(path: Path) -> list[str]:
     for number, line in _prose_lines(path):
         cited = "](http" in line
         linked = [
-            DOCS / target
-            for target in re.findall(r"\]\(([\w-]+\.md)(?:#[^)]*)?\)", line)
-            if (DOCS / target).exists()
+            (path.parent / target).resolve()
+            for target in re.findall(r"\]\(([\w./-]+\.md)(?:#[^)]*)?\)", line)
+            if (path.parent / target).is_file()
         ]
         for match in NUMBER.finditer(line):
             value = match.group(0)
