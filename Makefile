@@ -45,13 +45,13 @@ XDIST ?= -n auto
 test: system-deps $(VENV)/.test
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest $(XDIST) --codeblocks tests docs README.md $(PYTEST_ARGS)
 
-## make page PAGE=losses: one page's tests while writing it: its blocks (pytest-codeblocks and
+## make page PAGE=losses: one chapter's (or one page's: PAGE=losses/ctc) tests while writing it: its blocks (pytest-codeblocks and
 ## the plain-kernel page run), a build of that page alone (with the home page) and its browser
 ## and site checks, its terms (tests/conftest.py keeps the tests of that page only)
 page: system-deps $(VENV)/.test
 	@test -n "$(PAGE)" || { echo "usage: make page PAGE=<name of a file in docs/, e.g. losses>"; exit 2; }
 	NNBASICS_PAGE=$(PAGE) PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest \
-		--codeblocks docs/$(PAGE).md tests/test_docs.py tests/test_site.py tests/test_glossary.py \
+		--codeblocks $(or $(wildcard docs/$(PAGE).md),docs/$(PAGE)/) tests/test_docs.py tests/test_site.py tests/test_glossary.py \
 		tests/test_prose_numbers.py \
 		tests/test_deepened.py tests/test_browser.py $(PYTEST_ARGS)
 
