@@ -145,7 +145,7 @@ def _copy_problems(page, name: str) -> list[str]:
     buttons = page.locator("button[data-md-type=copy]")
     _wait_for_copy_buttons(page)
     count = buttons.count()
-    if name.startswith(("perceptron", "activations", "training/")) and count == 0:
+    if name.startswith(("perceptron/weighted-sum", "activations/relu", "training/fit")) and not count:
         return [f"{name}: no copy button"]
     wrong = []
     for k in range(count):
@@ -565,12 +565,12 @@ def test_footnotes_are_numbered_in_reading_order(built_site: Path):
     assert {n: o for n, o in orders.items() if o != list(range(1, len(o) + 1))} == {}
 
 
-def test_the_pitfalls_of_training_advanced_are_in_its_table_of_contents(built_site: Path):
-    page_html = (built_site / "training-advanced" / "index.html").read_text("utf-8")
+def test_the_pitfalls_of_a_lesson_are_in_its_table_of_contents(built_site: Path):
+    page_html = (built_site / "training-advanced" / "ddp-details" / "index.html").read_text("utf-8")
     toc = page_html[page_html.index('class="md-nav md-nav--secondary"') :]
     pitfalls = re.search(r'<nav class="md-nav" aria-label="常见坑">(.*?)</nav>', toc, re.S)
     assert pitfalls, "常见坑 has no entries in the table of contents"
-    assert len(re.findall(r'class="md-nav__link"', pitfalls.group(1))) >= 7
+    assert len(re.findall(r'class="md-nav__link"', pitfalls.group(1))) >= 3
 
 
 # ------------------------------------ notebook buttons, the page-info line, tables of contents
@@ -608,10 +608,10 @@ def test_notebook_buttons_and_page_info_line_are_readable(browser, base_url: str
     context = browser.new_context(viewport=DESKTOP, color_scheme=scheme)
     context.set_default_timeout(TIMEOUT_MS)
     problems = []
-    for name in ("training/", "training-notebook/", "losses/"):
+    for name in ("training/full-example/", "training-notebook/", "losses/regression/"):
         page, _ = _open(context, base_url + name)
         buttons = page.evaluate(CONTRAST_JS, ".md-typeset .md-button")
-        assert buttons or name != "training/", f"{name}: no notebook button"
+        assert buttons or name != "training/full-example/", f"{name}: no notebook button"
         problems += [f"{name} {b['text']}: {b['ratio']:.2f}:1" for b in buttons if b["ratio"] < 4.5]
         body = page.evaluate(CONTRAST_JS, "article p:not([class])")[0]["size"]
         for line in page.evaluate(CONTRAST_JS, ".page-meta, .page-history"):
@@ -701,7 +701,7 @@ def test_the_layout_checks_fail_on_the_old_markup_and_css(desktop, phone, base_u
     """Each reader-view check finds the problems of the landed site: formulas one symbol per
     line, outputs with no label and a copy button, copy buttons on the end of a code line, code
     wider than the column (the contents back in a right sidebar)."""
-    page, _ = _open(desktop, base_url + "losses/")
+    page, _ = _open(desktop, base_url + "losses/cross-entropy/")
     assert formula_problems(page, fit=True) == []
     page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
     for k in range(page.locator("article pre > code").count()):  # every copy button mounted
@@ -714,7 +714,7 @@ def test_the_layout_checks_fail_on_the_old_markup_and_css(desktop, phone, base_u
              o.previousElementSibling.remove();
              o.classList.remove("nb-output", "no-copy"); })"""
     )
-    assert len(unmarked_outputs(page)) >= 10
+    assert len(unmarked_outputs(page)) >= 5
     page.evaluate("() => document.querySelector('.md-content').style.maxWidth = '700px'")
     assert any(b["kind"] == "code" for b in block_overflow(page))
     # a first line as long as the old outputs' (which had a copy button on them)
@@ -724,7 +724,7 @@ def test_the_layout_checks_fail_on_the_old_markup_and_css(desktop, phone, base_u
     )
     assert covered_text(page) != []
     page.close()
-    page, _ = _open(phone, base_url + "losses/")
+    page, _ = _open(phone, base_url + "losses/cross-entropy/")
     page.add_style_tag(content=".md-typeset div.arithmatex { background: none; }")
     page.evaluate("() => document.querySelector('div.arithmatex math').style.minWidth = '600px'")
     assert any("no scroll cue" in p for p in formula_problems(page))
