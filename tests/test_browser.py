@@ -145,7 +145,8 @@ def _copy_problems(page, name: str) -> list[str]:
     buttons = page.locator("button[data-md-type=copy]")
     _wait_for_copy_buttons(page)
     count = buttons.count()
-    if name.startswith(("perceptron/weighted-sum", "activations/relu", "training/fit")) and not count:
+    coded = ("perceptron/weighted-sum", "activations/relu", "training/fit")
+    if name.startswith(coded) and not count:
         return [f"{name}: no copy button"]
     wrong = []
     for k in range(count):
