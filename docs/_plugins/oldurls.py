@@ -4,8 +4,8 @@ Before issue 21 each chapter was one long page; ``docs/_data/old-pages.json`` re
 pages' URLs and the anchors of their headings. Each old URL is now its chapter's overview
 (``losses/`` is ``losses/index.md``), so the page still opens; its sections moved to lessons. This
 hook finds, after the build, the page that has each old anchor now (the overview itself, else the
-first page of the same chapter in nav order, else any page; ``renamed`` in the data file names a
-new anchor for a heading that was reworded) and gives the overview a small script: opening
+first page of the same chapter in nav order, else the one page of the site with that anchor;
+``renamed`` in the data file names a new place for a heading that was reworded) and gives the overview a small script: opening
 ``losses/#huber`` goes on to the lesson with that heading, a link or bookmark made before the
 split lands where it pointed.
 
@@ -65,7 +65,9 @@ def forwards(site: Path, order: list[str]) -> tuple[dict[str, dict[str, str]], l
                 chapter = url.split("/")[0] + "/"
                 same = [u for u in order if url and u.startswith(chapter) and anchor in ids[u]]
                 anywhere = [u for u in order if anchor in ids.get(u, ())]
-                found = (same or anywhere or [None])[0]
+                # another chapter's page only when it is the one page with that heading (a
+                # 常见坑 of another chapter is not where an old link pointed)
+                found = (same or (anywhere if len(anywhere) == 1 else []) or [None])[0]
                 if found is None:
                     lost.append(f"{url}#{anchor}")
                     continue
