@@ -369,9 +369,9 @@ def test_word_count_and_reading_time():
 
 
 def test_every_page_shows_words_dates_tags_and_change_log(built_site: Path):
-    dated = {p: p.meta["created"] for p in pages.markdown_pages() if p.meta.get("created")}
+    dated = [(p, p.meta["created"]) for p in pages.markdown_pages() if p.meta.get("created")]
     assert len(dated) >= len(SECTION_PAGES) + 2  # the sections, home and summary
-    for page, created in dated.items():
+    for page, created in dated:
         name = page.url.rstrip("/")
         html = (built_site / name / "index.html").read_text(encoding="utf-8")
         m = re.search(

@@ -36,7 +36,7 @@ def page_runs(tmp_path_factory: pytest.TempPathFactory):
     folder = start_page_runs(tmp_path_factory.getbasetemp())
 
     def results(path: Path) -> dict[str, docblocks.Result]:
-        stored = folder / f"{path.name}.json"
+        stored = folder / docblocks.run_file(path)
         deadline = time.monotonic() + 1800
         while not stored.exists():
             assert time.monotonic() < deadline, f"{path.name} was not run in 30 minutes"

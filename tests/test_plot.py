@@ -193,8 +193,8 @@ def check_in_browser(site: Path, browser) -> list[str]:
 
     urls = [
         html.parent.relative_to(site).as_posix() + "/"
-        for html in sorted(site.glob("*/index.html"))
-        if 'src="../figures/' in html.read_text(encoding="utf-8")
+        for html in sorted(site.glob("**/index.html"))
+        if re.search(r'src="(\.\./)+figures/', html.read_text(encoding="utf-8"))
     ]
     assert urls
     problems = []

@@ -232,7 +232,7 @@ def _quoted_text(page: Path) -> str:
 
 
 def test_the_article_page_is_the_whole_article(built_site: Path):
-    corpus = _normalise(_quoted_text(built_site / "article" / "index.html"))
+    corpus = _normalise(_main_text(built_site / "article" / "index.html"))
     statements = _article_statements()
     assert len(statements) > 150
     assert [s for s in statements if not _found(s, corpus)] == []

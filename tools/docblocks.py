@@ -174,7 +174,7 @@ def markdown_files() -> list[Path]:
 
 def pages_with_output() -> list[Path]:
     """The site's pages that show at least one block's output."""
-    pages = [p for p in markdown_files() if p.parent == DOCS]
+    pages = [p for p in markdown_files() if p.is_relative_to(DOCS)]
     return [p for p in pages if any(b.expected for b in blocks(p))]
 
 
@@ -683,17 +683,24 @@ def format_blocks(paths: list[Path]) -> int:
 
 def save_page_runs(paths: list[Path], folder: Path, config: Config = TEST_CONFIG) -> int:
     """Run each page top to bottom under ``config`` (:func:`run_page`) and write its results to
-    ``folder/<page file name>.json`` as soon as it is done: the test session started this in
+    ``folder/``:func:`run_file` as soon as it is done: the test session started this in
     the background and reads each page's file when a test asks for it."""
     folder.mkdir(parents=True, exist_ok=True)
     for path in paths:
         page_blocks = blocks(path)
         results = run_page(page_blocks, config)
         found = {b.fence.location: vars(r) for b, r in zip(page_blocks, results, strict=True)}
-        partial = folder / f"{path.name}.json.tmp"
+        partial = folder / f"{run_file(path)}.tmp"
         partial.write_text(json.dumps(found), encoding="utf-8")
-        partial.replace(folder / f"{path.name}.json")
+        partial.replace(folder / run_file(path))
     return 0
+
+
+def run_file(path: Path) -> str:
+    """The name of the file :func:`save_page_runs` writes ``path``'s results to: its path,
+    ``losses/scratch.md`` -> ``losses--scratch.md.json`` (two chapters may have a lesson of the
+    same name)."""
+    return _display(path).removeprefix("docs/").replace("/", "--") + ".json"
 
 
 def main(argv: list[str] | None = None) -> int:

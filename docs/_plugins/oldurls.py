@@ -5,9 +5,9 @@ pages' URLs and the anchors of their headings. Each old URL is now its chapter's
 (``losses/`` is ``losses/index.md``), so the page still opens; its sections moved to lessons. This
 hook finds, after the build, the page that has each old anchor now (the overview itself, else the
 first page of the same chapter in nav order, else the one page of the site with that anchor;
-``renamed`` in the data file names a new place for a heading that was reworded) and gives the overview a small script: opening
-``losses/#huber`` goes on to the lesson with that heading, a link or bookmark made before the
-split lands where it pointed.
+``renamed`` in the data file names a new place for a heading that was reworded) and gives the
+overview a small script: opening ``losses/#huber`` goes on to the lesson with that heading, so a
+link or bookmark made before the split lands where it pointed.
 
 In a full build an old anchor that no page has fails the build, naming it. A build of some pages
 only (``make page``) has no such check.

@@ -10,6 +10,11 @@
   (:func:`index_html`).
 * Tags. Every page has the same two tags, so the chips Material shows on each result said
   nothing: the index carries no tags, and the tags page (``tags/``) is not in it.
+* Terms. A term of the glossary (docs/_data/glossary.yml) brings first the lesson that
+  defines it: that lesson's entry gets the term and its other names in a field of its own,
+  ``terms``, weighted as Material weighs tags (not shown in the results). Without it
+  "感知机" found the lesson that says it most (感知机学习规则), not the one that teaches it
+  (:func:`add_terms`).
 * One location, one entry. Material's search worker keeps the word positions of each entry
   by its location, for the highlighted previews; two entries with one location (a page whose
   headings have no ``id``, as the notebook page's ``<h2 id="">`` had) overwrite each other's,
@@ -23,6 +28,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -163,10 +169,39 @@ def tidy(index: dict[str, Any]) -> dict[str, Any]:
     return {**index, "docs": docs}
 
 
+TERMS_FIELD = "terms"
+
+
+def add_terms(index: dict[str, Any], defined: dict[str, list[str]]) -> dict[str, Any]:
+    """``index`` with each page's entry (``location`` is the page's URL) carrying the names of
+    the terms the page defines (``defined``: page URL -> names) in the field ``terms``, which
+    the index's config declares with the tags' weight."""
+    fields = dict(index["config"]["fields"])
+    fields[TERMS_FIELD] = {"boost": fields.get("tags", {}).get("boost", 1e6)}
+    docs = []
+    for doc in index["docs"]:
+        names = defined.get(doc["location"])
+        docs.append({**doc, TERMS_FIELD: names} if names else doc)
+    return {**index, "config": {**index["config"], "fields": fields}, "docs": docs}
+
+
+def _defined() -> dict[str, list[str]]:
+    """Page URL -> the names (preferred and others) of the glossary terms it defines."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
+    import glossary
+    import pages
+
+    found: dict[str, list[str]] = {}
+    for term in glossary.terms():
+        url = pages.Page(term.page, "", {}).url
+        found.setdefault(url, []).extend([term.zh, *term.variants])
+    return found
+
+
 @event_priority(-100)  # after the search plugin has written the index
 def on_post_build(config: Any, **_: Any) -> None:
     path = Path(config["site_dir"]) / "search" / "search_index.json"
     if not path.is_file():
         raise PluginError(f"{path}: no search index to tidy")
-    index = tidy(json.loads(path.read_text(encoding="utf-8")))
+    index = add_terms(tidy(json.loads(path.read_text(encoding="utf-8"))), _defined())
     path.write_text(json.dumps(index, ensure_ascii=False, separators=(",", ":")), "utf-8")
