@@ -170,6 +170,7 @@ def tidy(index: dict[str, Any]) -> dict[str, Any]:
 
 
 TERMS_FIELD = "terms"
+MARK = "\u2063"  # INVISIBLE SEPARATOR: a term's own word in the terms field
 
 
 def add_terms(index: dict[str, Any], defined: dict[str, list[str]]) -> dict[str, Any]:
@@ -191,10 +192,19 @@ def _defined() -> dict[str, list[str]]:
     import glossary
     import pages
 
+    names = {name: term for term in glossary.terms() for name in (term.zh, *term.variants)}
     found: dict[str, list[str]] = {}
-    for term in glossary.terms():
+    for name, term in names.items():
         url = pages.Page(term.page, "", {}).url
-        found.setdefault(url, []).extend([term.zh, *term.variants])
+        # the search box matches the start of a word ("感知机*"), so 感知机 also finds the
+        # lesson that defines 感知机学习规则, and the longer name, a rarer word, counts for more.
+        # A name that begins others is made a word as rare (the name and an invisible
+        # separator, U+2063), repeated once for each longer name, so that its own lesson, where
+        # it occurs more often, comes first. Other names stay common words: a rare 训练模式
+        # would win every query with a word beginning 训练.
+        longer = sum(1 for other in names if other != name and other.startswith(name))
+        words = [name + MARK] * (1 + longer) if longer else [name]
+        found.setdefault(url, []).extend(words)
     return found
 
 
