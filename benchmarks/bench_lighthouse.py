@@ -94,7 +94,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("site", nargs="?", type=Path)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--pages", help="comma-separated page names (default: every page)")
+    parser.add_argument(
+        "--pages", help="comma-separated pages, e.g. home,losses/ctc (default: every page)"
+    )
+    parser.add_argument("--keep", type=Path, help="keep Lighthouse's JSON reports in this folder")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         site = args.site
@@ -109,8 +112,9 @@ def main() -> int:
         root = Path(tmp) / "root"
         (root / prefix).parent.mkdir(parents=True, exist_ok=True)
         (root / prefix).symlink_to(site.resolve())
-        pages = sorted(p.parent.name for p in site.glob("*/index.html"))
-        pages = ["", *(p for p in pages if p not in {"404", "search", "assets"})]
+        # every page: the chapters' overviews and lessons, the API's module pages, ...
+        pages = sorted(p.parent.relative_to(site).as_posix() for p in site.glob("*/**/index.html"))
+        pages = ["", *(p for p in pages if p.split("/")[0] not in {"404", "search", "assets"})]
         if args.pages:
             wanted = {"" if p == "home" else p for p in args.pages.split(",")}
             pages = [p for p in pages if p in wanted]
@@ -122,7 +126,7 @@ def main() -> int:
         results: dict[str, list[dict[str, float]]] = {p: [] for p in pages}
         for run in range(args.runs):
             for page in pages:
-                out = Path(tmp) / f"{page or 'home'}-{run}.json"
+                out = Path(args.keep or tmp) / f"{(page or 'home').replace('/', '-')}-{run}.json"
                 results[page].append(_run(binary, base + (page + "/" if page else ""), out))
         server.shutdown()
     head = f"{'page':<20} {'score':>5} {'TBT ms':>7} {'LCP s':>6} {'CLS':>6}"

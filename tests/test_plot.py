@@ -1,6 +1,6 @@
 """The site's figures as a reader sees them: legible on a phone, a variant for the dark
 palette, a numbered caption, an enlarged copy a tap away, one page per figure
-(``nnbasics.plot``, ``docs/_plugins/figures.py``, ``docs/stylesheets/figures.css``).
+(``nnbasics.plot``, ``docs/_plugins/figures.py``, ``docs/stylesheets/site.css``).
 
 The checks on the built site are functions of the site's folder, so that they can be run
 on any build (``check_*(Path("site"))``)."""
@@ -259,7 +259,7 @@ def test_every_figure_is_shown_on_one_page():
 
 
 def test_the_figure_stylesheet_shows_the_enlarged_copy_only_when_opened():
-    css = (ROOT / "docs" / "stylesheets" / "figures.css").read_text(encoding="utf-8")
+    css = (ROOT / "docs" / "stylesheets" / "site.css").read_text(encoding="utf-8")
     assert re.search(r"\.nn-zoom\s*\{[^}]*display:\s*none", css)
     assert re.search(r"\.nn-zoom:target\s*\{[^}]*position:\s*fixed", css)
 

@@ -12,7 +12,7 @@ palette and ``figures/dark/<name>.svg``, the same figure recoloured for the dark
 (``nnbasics.plot.darken``); nothing is committed, the images are the output of the package's
 code.
 
-On the page the line becomes a numbered figure (``docs/stylesheets/figures.css``)::
+On the page the line becomes a numbered figure (``docs/stylesheets/site.css``)::
 
     <figure class="nn-figure" id="fig-<name>">
       <a href="#fig-<name>-zoom">both images, Material shows the one of its palette</a>

@@ -10,7 +10,7 @@ The formulas are set in Latin Modern Math, an OpenType math font (its MATH table
 stretchy brackets, display-size sums and products, primes at the right height; browsers have no
 such font of their own). ``docs/_fonts/latinmodern-math.otf`` is never served: after the build
 this hook keeps only the characters the site's formulas use and writes them, renamed "NNBasics
-Math", to ``assets/fonts/nnbasics-math.woff`` (``docs/stylesheets/extra.css`` loads it). The
+Math", to ``assets/fonts/nnbasics-math.woff`` (``docs/stylesheets/site.css`` loads it). The
 subset is cached by its character set.
 
 A formula math-core cannot render fails the build with the page and the formula: a syntax

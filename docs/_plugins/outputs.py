@@ -3,7 +3,7 @@
 On a page an output is the fenced block right after ``<!--pytest-codeblocks:expected-output-->``
 (the marker the tests read). The marker survives into the HTML as a comment; this hook turns the
 highlighted block after it into an output: a ``输出`` label above it, the class ``nb-output``
-(its own style in ``docs/stylesheets/extra.css``: a coloured edge; its lines kept, so a
+(its own style in ``docs/stylesheets/site.css``: a coloured edge; its lines kept, so a
 printed table stays aligned, and scrolled with a cue where the screen is narrow) and
 ``no-copy`` (Material gives it no copy button: what a reader copies is code, and a button
 over an output hides the end of its first line).

@@ -4,7 +4,7 @@ A table with three or more columns whose cells hold sentences (the glossary, the
 API reference's parameter tables) cannot fit a 390 px screen: it scrolls, and the column a
 reader wants (定义) is off the screen. Such a table gets the attribute ``data-nb-cards`` (not a
 class: Material styles only tables without one) and each cell a ``data-label`` with its
-column's heading; on a narrow screen ``docs/stylesheets/tables.css`` shows each row as a card,
+column's heading; on a narrow screen ``docs/stylesheets/site.css`` shows each row as a card,
 each cell under its heading. Wider screens show the table as it is.
 """
 
