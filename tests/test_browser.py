@@ -263,6 +263,8 @@ CHAPTER_SEARCHES = {
     "Dropout": "dropout/",
     "DDP": "training-advanced/",
     "术语表": "glossary/",
+    "链式法则": "backprop/",
+    "余弦退火": "optimizers/",
 }
 
 
@@ -375,6 +377,9 @@ def test_search_without_chinese_segmentation_is_caught(browser, built_site: Path
     for doc in index["docs"]:
         doc["text"] = doc["text"].replace("\u200b", "")
         doc["title"] = doc["title"].replace("\u200b", "")
+        # the glossary's terms field finds a term by itself, whatever the segmentation: the
+        # index as Material would write it without the site's hooks has none
+        doc.pop("terms", None)
     index_path.write_text(json.dumps(index, ensure_ascii=False), encoding="utf-8")
     with serve(broken) as url:
         page = browser.new_page()
