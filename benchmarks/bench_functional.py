@@ -3,9 +3,10 @@
 Targets (issue "nnbasics from scratch"): activations and losses <= 3x; optimizer steps
 <= 3x torch's foreach=False step; ctc_loss <= 20x at T=50, N=16, C=20, S=30;
 ``import nnbasics`` <= 50 ms over ``import torch``. The functions, their inputs and their
-targets are the ``bench`` rows of the registry ``nnbasics.testing.OPS``.
+targets are the ``bench`` rows of the registry ``testkit.ops.OPS`` (the test kit beside the
+tests, not in the wheel: run this from the repository root, as a module).
 
-    python benchmarks/bench_functional.py [--repeats 21] [--threads 1] [--markdown]
+    python -m benchmarks.bench_functional [--repeats 21] [--threads 1] [--markdown]
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import torch
 import torch.nn.functional as TF
 
 from nnbasics import optim
-from nnbasics.testing import OPS
+from testkit.ops import OPS
 
 
 def _median_times(ours, theirs, repeats: int, inner: int = 20) -> tuple[float, float]:

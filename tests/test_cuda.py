@@ -8,7 +8,7 @@ import dataclasses
 import pytest
 import torch
 
-from nnbasics.testing import OPS, compare
+from testkit.ops import OPS, compare
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 

@@ -1,9 +1,10 @@
-"""nnbasics.functional against PyTorch, driven by the registry nnbasics.testing.OPS: every
+"""nnbasics.functional against PyTorch, driven by the registry testkit.ops.OPS: every
 check below runs for every entry, so a new function needs one entry and no new test."""
 
 from __future__ import annotations
 
 import inspect
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import nnbasics.functional as F
-from nnbasics.testing import OPS, OpInfo, check_gradients, compare, with_extremes
+from testkit.common import cases, unknown_skips
+from testkit.ops import OPS, OpInfo, check_gradients, compare, with_extremes
 
 ROOT = Path(__file__).resolve().parent.parent
 # resolve every name now: a misspelt one is a single collection error naming its entry
@@ -30,10 +32,10 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
-def _ops(*flags: str) -> list:
-    """The entries whose ``flags`` are all set, one pytest parameter each, by name."""
-    chosen = [op for op in OPS if all(getattr(op, flag) for flag in flags)]
-    return [pytest.param(op, id=op.name) for op in chosen]
+def _ops(test: str, *flags: str) -> list:
+    """The entries whose ``flags`` are all set, one pytest parameter each, by name, skipped
+    where the entry declares that ``test`` does not apply."""
+    return cases([op for op in OPS if all(getattr(op, flag) for flag in flags)], test)
 
 
 def test_one_entry_per_from_scratch_function():
@@ -42,7 +44,7 @@ def test_one_entry_per_from_scratch_function():
     assert set(names) == {name for name in F.__all__ if not name.endswith("_grad")}
 
 
-@pytest.mark.parametrize("op", _ops())
+@pytest.mark.parametrize("op", _ops("test_values_and_gradients_float64"))
 def test_values_and_gradients_float64(op):
     """Values, gradients and in-place updates equal PyTorch's (by default to rtol 1e-10,
     atol 1e-12) for every combination of options on the first shape and each option alone
@@ -51,14 +53,14 @@ def test_values_and_gradients_float64(op):
         compare(op, sample)
 
 
-@pytest.mark.parametrize("op", _ops())
+@pytest.mark.parametrize("op", _ops("test_float32"))
 def test_float32(op):
     """The same in float32 (gradients too unless the entry says otherwise)."""
     for sample in op.samples(torch.float32, combinations=False):
         compare(op, sample)
 
 
-@pytest.mark.parametrize("op", _ops("gradcheck"))
+@pytest.mark.parametrize("op", _ops("test_gradcheck", "gradcheck"))
 def test_gradcheck(op):
     """Our gradients against finite differences, where finite differences apply."""
     for sample in op.samples(torch.float64, shapes=op.shapes[:1], combinations=False):
@@ -66,7 +68,7 @@ def test_gradcheck(op):
             check_gradients(op, sample)
 
 
-@pytest.mark.parametrize("op", _ops("gradgradcheck"))
+@pytest.mark.parametrize("op", _ops("test_gradgradcheck", "gradgradcheck"))
 def test_gradgradcheck(op):
     """The backward of each activation is its *_grad function, itself differentiable."""
     for sample in op.samples(torch.float64, shapes=op.shapes[:1], combinations=False):
@@ -76,7 +78,7 @@ def test_gradgradcheck(op):
 
 @pytest.mark.parametrize(
     ("op", "dtype"),
-    [pytest.param(op, dtype, id=f"{op.name}-{dtype}") for op in OPS for dtype in op.extremes],
+    cases(OPS, "test_extreme_values_are_finite_and_equal", lambda op: op.extremes),
 )
 def test_extreme_values_are_finite_and_equal(op, dtype):
     """±1e4, ±50, ±1e-300 and 0 as input: finite values and gradients, equal to PyTorch's."""
@@ -85,7 +87,7 @@ def test_extreme_values_are_finite_and_equal(op, dtype):
             compare(op, with_extremes(sample))
 
 
-@pytest.mark.parametrize("op", _ops("empty"))
+@pytest.mark.parametrize("op", _ops("test_empty_batch", "empty"))
 def test_empty_batch(op):
     """Same shapes and values (a mean over nothing is NaN, as PyTorch's)."""
     for sample in op.samples(torch.float64, shapes=[op.empty], combinations=False):
@@ -102,7 +104,7 @@ def _shapes(op: OpInfo) -> st.SearchStrategy[tuple[int, ...]]:
     )
 
 
-@pytest.mark.parametrize("op", _ops())
+@pytest.mark.parametrize("op", _ops("test_property"))
 @settings(max_examples=6, deadline=None)
 @given(data=st.data())
 def test_property(op, data):
@@ -116,12 +118,25 @@ def test_property(op, data):
     compare(op, op.sample(shape, dtype, seed, **options))
 
 
+@pytest.mark.parametrize(("op", "bad"), cases(OPS, "test_bad_arguments", lambda op: op.errors))
+def test_bad_arguments(op, bad):
+    """An invalid keyword argument, on the entry's default sample, is refused naming it."""
+    sample = op.sample(op.shapes[0])
+    with pytest.raises(bad.error, match=bad.match):
+        op.function(*sample.args, **{**sample.kwargs, **bad.keywords()})
+
+
 # ----------------------------------------------------------------------------- the registry
+def test_declared_skips_name_tests_of_this_file():
+    tests = [name for name, _ in inspect.getmembers(sys.modules[__name__]) if name[:5] == "test_"]
+    assert unknown_skips(OPS, tests) == []
+
+
 def test_registry_entries_know_their_line():
-    lines = (ROOT / "nnbasics" / "testing.py").read_text(encoding="utf-8").splitlines()
+    lines = (ROOT / "testkit" / "ops.py").read_text(encoding="utf-8").splitlines()
     for op in OPS:
         path, line = op.where.rsplit(":", 1)
-        assert path == "nnbasics/testing.py"
+        assert path == "testkit/ops.py"
         assert lines[int(line) - 1].lstrip().startswith("OpInfo("), op.where
 
 
@@ -163,7 +178,7 @@ def test_names_that_resolve_to_nothing_callable(kwargs, message):
 def test_an_unknown_option_names_the_entry():
     relu = OPS[0]
     with pytest.raises(
-        ValueError, match=r"^nnbasics/testing.py:\d+: OpInfo 'relu' has no option \['scal'\]"
+        ValueError, match=r"^testkit/ops\.py:\d+: OpInfo 'relu' has no option \['scal'\]"
     ):
         relu.sample((2,), scal=3.0)
 
