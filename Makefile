@@ -16,7 +16,7 @@ export NO_MKDOCS_2_WARNING := 1
 # the site builder: mkdocs (frozen 1.x) or properdocs, its maintained drop-in fork
 DOCS ?= mkdocs
 
-.PHONY: test page test-package serve build shots update-docs format lint bench clean system-deps
+.PHONY: test check page test-package serve build shots update-docs format lint bench clean system-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,12 +27,13 @@ $(VENV)/.torch: $(BIN)/python constraints.txt
 		-c constraints.txt --index-url $(TORCH_INDEX) "$(TORCH)"
 	touch $@
 
-$(VENV)/.docs: $(VENV)/.torch pyproject.toml constraints.txt
-	$(PIP) install --quiet --disable-pip-version-check -c constraints.txt -e ".[docs]"
+# the docs tools, and docsite/ (the site's plugin: MkDocs finds it through an entry point)
+$(VENV)/.docs: $(VENV)/.torch pyproject.toml constraints.txt docsite/pyproject.toml
+	$(PIP) install --quiet --disable-pip-version-check -c constraints.txt -e ".[docs]" -e ./docsite
 	touch $@
 
-$(VENV)/.test: $(VENV)/.torch pyproject.toml constraints.txt
-	$(PIP) install --quiet --disable-pip-version-check -c constraints.txt -e ".[test]"
+$(VENV)/.test: $(VENV)/.torch pyproject.toml constraints.txt docsite/pyproject.toml
+	$(PIP) install --quiet --disable-pip-version-check -c constraints.txt -e ".[test]" -e ./docsite
 	touch $@ $(VENV)/.docs
 
 ## system packages (a CJK font for the figures), installed only when missing
@@ -40,25 +41,36 @@ system-deps:
 	bash scripts/system-deps.sh
 
 ## make test: every test, one command (what .ci/run and the workflow run), on every core
-## (pytest-xdist; the workers share one site build and one run of each page: tests/conftest.py)
+## (pytest-xdist). The site is built once, into site/, by the first test that needs it (or not
+## at all when `make build` already built these inputs): CI deploys that folder.
 XDIST ?= -n auto
+PYTEST := PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest
 test: system-deps $(VENV)/.test
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest $(XDIST) --codeblocks tests docs README.md $(PYTEST_ARGS)
+	$(PYTEST) $(XDIST) --codeblocks tests docs README.md $(PYTEST_ARGS)
 
-## make page PAGE=losses: one chapter's (or one page's: PAGE=losses/ctc) tests while writing it: its blocks (pytest-codeblocks and
-## the plain-kernel page run), a build of that page alone (with the home page) and its browser
-## and site checks, its terms (tests/conftest.py keeps the tests of that page only)
+## make check: the quick loop while working, about a minute: the unit tier, then the blocks of
+## the pages changed since the last commit (pytest-codeblocks and the plain-kernel page run, the
+## latter from the execution cache when the page has not changed since it last ran)
+check: $(VENV)/.test
+	$(PYTEST) $(XDIST) -q -m unit tests $(PYTEST_ARGS)
+	@changed="$$($(BIN)/python -m docsite changed)"; \
+	if [ -n "$$changed" ]; then \
+		echo "changed pages: $$changed"; \
+		NNBASICS_PAGE="$$changed" $(PYTEST) $(XDIST) -q -m docs --codeblocks docs tests/test_docs.py $(PYTEST_ARGS); \
+	else echo "no page changed since the last commit"; fi
+
+## make page PAGE=losses: one chapter's (or one page's: PAGE=losses/ctc) tests while writing it:
+## its blocks (pytest-codeblocks and the plain-kernel page run), a build of that page alone (with
+## the home page), its site and browser checks, its terms (tests/conftest.py keeps its tests only)
 page: system-deps $(VENV)/.test
 	@test -n "$(PAGE)" || { echo "usage: make page PAGE=<name of a file in docs/, e.g. losses>"; exit 2; }
-	NNBASICS_PAGE=$(PAGE) PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest \
-		--codeblocks $(or $(wildcard docs/$(PAGE).md),docs/$(PAGE)/) tests/test_docs.py tests/test_site.py tests/test_glossary.py \
-		tests/test_prose_numbers.py \
-		tests/test_deepened.py tests/test_browser.py $(PYTEST_ARGS)
+	NNBASICS_PAGE=$(PAGE) $(PYTEST) $(XDIST) \
+		--codeblocks $(or $(wildcard docs/$(PAGE).md),docs/$(PAGE)/) tests $(PYTEST_ARGS)
 
 ## make test-package TORCH=torch==2.6.0: the package tests alone on another PyTorch, in a venv
 ## of their own (.venv-torch-2.6.0); the docs outputs are checked on the pinned one only
 PACKAGE_TESTS := tests/test_functional.py tests/test_ops.py \
-	tests/test_nn_optim_autograd.py tests/test_models.py tests/test_data.py \
+	tests/test_nn.py tests/test_optim.py tests/test_autograd.py tests/test_models.py tests/test_data.py \
 	tests/test_training.py tests/test_cli.py tests/test_testing.py tests/test_init.py \
 	tests/test_checkpoint.py tests/test_amp.py tests/test_distributed.py \
 	tests/test_perceptron_rule.py tests/test_split.py
@@ -80,32 +92,33 @@ test-package:
 serve: system-deps $(VENV)/.docs
 	$(BIN)/python -m $(DOCS) serve --dev-addr 127.0.0.1:8000 --watch nnbasics
 
-## make build: the static site in site/ (mkdocs build --strict; DOCS=properdocs for the fork)
+## make build: the static site in site/ (mkdocs build --strict; DOCS=properdocs for the fork),
+## skipped when nothing the build reads has changed since site/ was built (docsite/build.py)
 build: system-deps $(VENV)/.docs
-	$(BIN)/python -m $(DOCS) build --strict --config-file mkdocs.yml
+	$(BIN)/python -m docsite build --tool $(DOCS)
 
 ## make shots PAGE=losses: build the site, then screenshots of a page (or of every page without
 ## PAGE) to open and look at before a change lands: Chromium at 1280 px (light) and as a 390 px
 ## phone (light and dark), cut into tiles, and Firefox (phone light, desktop dark) when
-## firefox-esr is installed; in test-artifacts/shots/ (tools/shots.py)
+## firefox-esr is installed; in test-artifacts/shots/ (docsite/shots.py)
 shots: build
 	rm -rf test-artifacts/shots
-	$(BIN)/python tools/shots.py --out test-artifacts/shots $(PAGE)
+	$(BIN)/python -m docsite shots --out test-artifacts/shots $(PAGE)
 
 ## make update-docs: run every docs block under every instruction set and thread count this machine
-## can produce (tools/docblocks.py: sweep) and rewrite the outputs shown under it when they agree
+## can produce (docsite/runs.py: sweep) and rewrite the outputs shown under it when they agree
 update-docs: $(VENV)/.test
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python tools/docblocks.py --update
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m docsite update
 
 ## make format: ruff format the package, the tests and every docs block
 format: $(VENV)/.test
 	$(BIN)/python -m ruff format .
 	$(BIN)/python -m ruff check --fix .
-	$(BIN)/python tools/docblocks.py --format
+	$(BIN)/python -m docsite format
 
 bench: $(VENV)/.test
-	$(BIN)/python benchmarks/bench_fit.py
-	$(BIN)/python benchmarks/bench_functional.py
+	$(BIN)/python -m benchmarks.bench_fit
+	$(BIN)/python -m benchmarks.bench_functional
 
 clean:
 	rm -rf $(VENV) site dist .pytest_cache .ruff_cache

@@ -3,27 +3,23 @@
 Runs both alternately in one process with the same seed (so both do identical work)
 and prints the median wall time of each and their ratio. Target: ratio <= 1.05.
 The hand-written side is the article's own code, as the tests hold it
-(``tools/article_reference.py``); the fit side is ``nnbasics.training.article_example``.
+(``testkit/article.py``); the fit side is ``nnbasics.training.article_example``.
 
-    python benchmarks/bench_fit.py [--repeats 7] [--epochs 50]
+    python -m benchmarks.bench_fit [--repeats 7] [--epochs 50]
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
 
 import torch
 
 from nnbasics.training import article_example
 
-# the hand-written loop: the article's code, verbatim, as the tests hold it (tools/ has the
-# code the tests, the benchmarks and the site's hooks share)
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
-from article_reference import article_run
+# the hand-written loop: the article's code, verbatim, as the tests hold it (testkit/article.py)
+from testkit.article import article_run
 
 
 def hand_written(epochs: int, seed: int = 0) -> float:

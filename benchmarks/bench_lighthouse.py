@@ -1,11 +1,11 @@
 """Lighthouse's mobile performance score of every page, served gzip-compressed as GitHub Pages
 serves it (issue: ≥ 95 on every page).
 
-    python benchmarks/bench_lighthouse.py [SITE_DIR] [--runs 3] [--pages losses,tags]
+    python -m benchmarks.bench_lighthouse [SITE_DIR] [--runs 3] [--pages losses,tags]
 
 SITE_DIR is a built site (default: build one into a temporary folder with ``mkdocs build``).
 Lighthouse comes from npm (installed once into ``.cache/lighthouse``); Chromium is the one
-``tools/browser.py`` finds. Pages run one at a time; the median run of each page is printed
+``docsite/browser.py`` finds. Pages run one at a time; the median run of each page is printed
 (score, total blocking time, largest contentful paint, cumulative layout shift), then the pages
 under 95. Scores swing by 10–25 points on a loaded machine: compare runs made on the same machine
 at the same time.
@@ -28,8 +28,7 @@ import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
-from browser import find_chromium, site_prefix  # noqa: E402
+from docsite.browser import find_chromium, site_prefix  # noqa: E402
 
 TEXT = (".html", ".css", ".js", ".json", ".svg", ".xml", ".ipynb")
 TARGET = 95

@@ -4,7 +4,7 @@ event for every page, then Lighthouse scores for the home page and the heaviest 
 Targets (issue "The reader's view"): no page over 1.5 MB transferred (search index
 included); Lighthouse performance, accessibility, best practices and SEO >= 95.
 
-    python benchmarks/bench_site.py [--site site] [--no-lighthouse]
+    python -m benchmarks.bench_site [--site site] [--no-lighthouse]
 
 Lighthouse runs through ``npx --yes lighthouse@12.2.3`` (Node 20) with ``CHROME_PATH`` set to
 the Chromium the test suite uses.
@@ -16,14 +16,11 @@ import argparse
 import json
 import os
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
-
-from browser import CHROMIUM_ARGS, find_chromium, serve, site_pages, site_prefix  # noqa: E402
+from docsite.browser import CHROMIUM_ARGS, find_chromium, serve, site_pages, site_prefix  # noqa: E402
 
 LIGHTHOUSE = "lighthouse@12.2.3"
 CATEGORIES = ("performance", "accessibility", "best-practices", "seo")

@@ -10,7 +10,6 @@ which the workflow uploads.
 from __future__ import annotations
 
 import html
-import importlib.util
 import json
 import os
 import re
@@ -21,10 +20,10 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-import glossary
-import pages
 import pytest
-from browser import (
+
+from docsite import glossary, pages
+from docsite.browser import (
     CHROMIUM_ARGS,
     HOST,
     TIMEOUT_MS,
@@ -43,6 +42,8 @@ from browser import (
     unmarked_outputs,
     watch,
 )
+from docsite.render import mathml as mathml_step
+from docsite.render import searchindex
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "test-artifacts" / "screenshots"
@@ -121,7 +122,7 @@ def test_page_list_matches_the_build(built_site: Path):
     assert site_pages(built_site) == PAGE_IDS
 
 
-# the code blocks that get a copy button: not the outputs (docs/_plugins/outputs.py)
+# the code blocks that get a copy button: not the outputs (docsite/render/outputs.py)
 COPYABLE = "article :not(.no-copy) > pre > code"
 
 
@@ -339,13 +340,10 @@ def test_a_raw_formula_is_caught(browser, tmp_path: Path):
 
 
 def test_an_aligned_derivation_lines_up_in_chromium(browser, tmp_path: Path):
-    """``aligned`` as math-core renders it (docs/_plugins/math.py): the rows stack and their
+    """``aligned`` as math-core renders it (docsite/render/mathml.py): the rows stack and their
     ``=`` signs share one left edge, as in LaTeX; no ``&`` is shown."""
-    spec = importlib.util.spec_from_file_location("math_hook", ROOT / "docs/_plugins/math.py")
-    hook = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(hook)
     latex = r"\begin{aligned} (a+b)^2 &= (a+b)(a+b) \\ &= a^2 + 2ab + b^2 \end{aligned}"
-    mathml = hook.render_math(f'<div class="arithmatex">\\[{latex}\\]</div>')
+    mathml = mathml_step.render_math(f'<div class="arithmatex">\\[{latex}\\]</div>')
     (tmp_path / "index.html").write_text(
         f'<!doctype html><html lang="zh"><body><article>{mathml}</article></body></html>',
         encoding="utf-8",
@@ -490,7 +488,7 @@ def test_search_previews_show_no_formula_as_run_together_symbols(
     desktop, base_url: str, built_site: Path
 ):
     """Result previews never show a formula's symbols run together ("L=−1N∑i=1Nlog…"):
-    docs/_plugins/searchindex.py indexes such a formula as "…"."""
+    docsite/render/searchindex.py indexes such a formula as "…"."""
     formulas = _formula_texts(built_site)
     assert len(formulas) > 100
     assert _formulas_in_previews(desktop.new_page(), base_url, formulas) == []
@@ -643,12 +641,9 @@ def test_api_contents_entries_are_not_cut_off(desktop, phone, base_url: str):
 
 
 def test_the_search_index_hook_reads_formulas_and_merges_repeated_locations():
-    """docs/_plugins/searchindex.py on small inputs: a one-line formula as its line, a
+    """docsite/render/searchindex.py on small inputs: a one-line formula as its line, a
     fraction as "…"; one entry per location, no tags, no tags page."""
-    path = ROOT / "docs" / "_plugins" / "searchindex.py"
-    spec = importlib.util.spec_from_file_location("searchindex", path)
-    hook = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(hook)
+    hook = searchindex
     line = "<msup><mi>w</mi><mo>⊤</mo></msup><mi>x</mi><mo>+</mo><msub><mi>b</mi><mn>1</mn></msub>"
     assert hook.formula_text(line) == "w⊤x+b₁"
     assert hook.formula_text("<mi>log</mi><mo>&ApplyFunction;</mo><mn>2</mn>") == "log 2"
@@ -742,7 +737,7 @@ def test_the_layout_checks_fail_on_the_old_markup_and_css(desktop, phone, base_u
 
 def test_a_table_of_prose_needs_no_sideways_scrolling_on_a_phone(phone, base_url: str):
     """The glossary and the summary (tables whose cells hold sentences) read as cards on a
-    phone (docs/_plugins/tables.py): nothing to scroll, every 定义 on the screen. On the landed
+    phone (docsite/render/tables.py): nothing to scroll, every 定义 on the screen. On the landed
     site the glossary was 560 px wide on a 390 px screen."""
     for name in ("glossary/", "summary/"):
         page, _ = _open(phone, base_url + name)
@@ -759,7 +754,7 @@ def test_a_table_of_prose_needs_no_sideways_scrolling_on_a_phone(phone, base_url
 
 def test_an_old_link_to_a_section_lands_on_its_lesson(desktop, base_url: str, built_site: Path):
     """A link made before the split (``losses/#anchor``) opens the overview, whose script goes on
-    to the lesson with that heading (docs/_plugins/oldurls.py): one old anchor of each old page."""
+    to the lesson with that heading (docsite/render/oldurls.py): one old anchor of each old page."""
     data = json.loads((ROOT / "docs" / "_data" / "old-pages.json").read_text(encoding="utf-8"))
     page = desktop.new_page()
     checked, wrong = 0, []

@@ -5,9 +5,9 @@ import sys
 
 import pytest
 import torch
-from article_reference import article_run
 
 from nnbasics.cli import main
+from testkit.article import article_run
 
 
 def _article_output(epochs, seed=0, batch_size=64, lr=1e-3):

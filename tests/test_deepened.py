@@ -4,7 +4,7 @@ exercises; notebooks, API reference, tags, word counts, dates and change logs.""
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import json
 import os
 import re
@@ -14,9 +14,9 @@ import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
-import docblocks
-import pages
 import pytest
+
+from docsite import markdown, pages, runs
 
 ROOT = Path(__file__).resolve().parent.parent
 # the article's sections, from the page manifest (mkdocs.yml's nav + `section: true`)
@@ -30,10 +30,7 @@ CHAPTERS = [
 
 
 def _hook(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "docs" / "_plugins" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return importlib.import_module(f"docsite.render.{name}")
 
 
 class _Page(HTMLParser):
@@ -157,16 +154,14 @@ from mkdocs.config import load_config
 from mkdocs.structure.files import get_files
 
 logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
-spec = importlib.util.spec_from_file_location("figures", sys.argv[1])
-figures = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(figures)
-config = load_config(config_file=sys.argv[2])
+from docsite.render import figures
+config = load_config(config_file=sys.argv[1])
 config.plugins._current_plugin = "figures"  # what mkdocs sets while it runs a hook
-package = Path(sys.argv[2]).parent / "nnbasics"
+package = Path(sys.argv[1]).parent / "nnbasics"
 
 
 def build():  # each build reimports nnbasics from disk, as `mkdocs serve` does
-    figures.on_files(get_files(config), config)
+    figures.add_figures(get_files(config), config)
 
 
 build()
@@ -189,7 +184,6 @@ def _figures_builds(tmp_path: Path) -> list[str]:
             sys.executable,
             "-c",
             _CACHE_RUN,
-            str(ROOT / "docs" / "_plugins" / "figures.py"),
             str(tmp_path / "mkdocs.yml"),
         ],
         cwd=tmp_path,  # `python -c` puts the working folder first on sys.path
@@ -363,7 +357,7 @@ def test_word_count_and_reading_time():
     code = "```python\n" + "x = 1\n\n" * 20 + "```\n\n```text\n" + "1\n" * 10 + "```\n"
     assert pagemeta.reading_minutes(prose + code, page) == 6
     include = '```python title="nnbasics/models.py"\n--8<-- "nnbasics/models.py:mlp"\n```\n'
-    shown = [s for s in docblocks.included_lines('--8<-- "nnbasics/models.py:mlp"') if s.strip()]
+    shown = [s for s in markdown.included_lines('--8<-- "nnbasics/models.py:mlp"') if s.strip()]
     assert len(shown) > 5 and all("--8<--" not in s for s in shown)
     assert pagemeta.reading_minutes(include, page) == len(shown) / 15
 
@@ -382,7 +376,7 @@ def test_every_page_shows_words_dates_tags_and_change_log(built_site: Path):
         assert m, name
         assert m.group(3) == str(created)  # the front matter's date (the article's: 2025-08-28)
         # the versions the page's outputs came from, as its front matter records them
-        recorded = docblocks.recorded_versions(page.path)
+        recorded = runs.recorded_versions(page.path)
         shown = dict(zip(("nnbasics", "torch", "python"), m.group(5, 6, 7), strict=True))
         assert shown == (recorded or dict.fromkeys(shown)), name
         assert "neural-network" in html and "deep-learning" in html
@@ -467,10 +461,10 @@ def test_api_reference_documents_the_package(built_site: Path):
 
 
 def _with_figures_hook(code: str) -> str:
-    """Run ``code`` in a fresh interpreter with the figures hook's path as ``sys.argv[1]``;
-    its stdout (the interpreter must exit cleanly)."""
+    """Run ``code`` (which imports the figures step) in a fresh interpreter; its stdout (the
+    interpreter must exit cleanly)."""
     result = subprocess.run(
-        [sys.executable, "-c", code, str(ROOT / "docs" / "_plugins" / "figures.py")],
+        [sys.executable, "-c", code],
         capture_output=True,
         text=True,
         timeout=120,
@@ -481,9 +475,7 @@ def _with_figures_hook(code: str) -> str:
 
 _RELOAD = """
 import importlib.util, pathlib, sys
-spec = importlib.util.spec_from_file_location("figures", sys.argv[1])
-figures = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(figures)
+from docsite.render import figures
 import nnbasics.plot as before
 figures._fresh_nnbasics()
 import nnbasics.plot as after
@@ -506,11 +498,9 @@ from mkdocs.exceptions import PluginError
 
 font_manager.fontManager.ttflist = []  # nothing in the cache
 font_manager.findSystemFonts = lambda *args, **kwargs: []  # and nothing on disk
-spec = importlib.util.spec_from_file_location("figures", sys.argv[1])
-figures = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(figures)
+from docsite.render import figures
 try:
-    figures.on_files(None, None)
+    figures.add_figures(None, None)
 except PluginError as error:  # mkdocs prints it as one line, "Error: ..."
     print(error)
 """

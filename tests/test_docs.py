@@ -15,38 +15,15 @@ project's CI machine, on AVX-512 and default where the CPU has AVX-512.
 
 from __future__ import annotations
 
-import json
 import re
 import textwrap
-import time
 from pathlib import Path
 
-import docblocks
 import pytest
-from conftest import start_page_runs
 
-ALL_BLOCKS = [b for path in docblocks.markdown_files() for b in docblocks.blocks(path)]
+from docsite import markdown, runs
 
-
-@pytest.fixture(scope="session")
-def page_runs(tmp_path_factory: pytest.TempPathFactory):
-    """The results of each page's top-to-bottom run under ``docblocks.TEST_CONFIG``: one run per
-    test run, started in the background at collection (tests/conftest.py); a test waits for
-    its page's results."""
-    folder = start_page_runs(tmp_path_factory.getbasetemp())
-
-    def results(path: Path) -> dict[str, docblocks.Result]:
-        stored = folder / docblocks.run_file(path)
-        deadline = time.monotonic() + 1800
-        while not stored.exists():
-            assert time.monotonic() < deadline, f"{path.name} was not run in 30 minutes"
-            if (folder / "status").exists():  # the runs ended without this page
-                pytest.fail(f"{path.name} was not run:\n{(folder / 'log').read_text()}")
-            time.sleep(0.3)
-        found = json.loads(stored.read_text(encoding="utf-8"))
-        return {location: docblocks.Result(**r) for location, r in found.items()}
-
-    return results
+ALL_BLOCKS = [b for path in markdown.markdown_files() for b in markdown.blocks(path)]
 
 
 def test_docs_have_runnable_blocks():
@@ -60,7 +37,7 @@ def test_block_prints_what_the_page_shows_on_plain_kernels(block, page_runs):
     assert result.stderr == "", f"a reader would see this on stderr:\n{result.stderr}"
     expected = block.expected.code if block.expected else ""
     assert result.stdout == expected, (
-        f"output differs under {docblocks.TEST_CONFIG}, top to bottom (or is stale): print what "
+        f"output differs under {runs.TEST_CONFIG}, top to bottom (or is stale): print what "
         "holds on every CPU and thread count (a bound, rounded digits), then run `make update-docs`"
     )
 
@@ -83,7 +60,7 @@ def test_block_is_self_contained_and_seeded(block):
 
 
 def test_no_untested_python_fences():
-    assert docblocks.problems() == []
+    assert markdown.problems() == []
 
 
 def test_inventory_flags_every_fence_pytest_codeblocks_would_skip(tmp_path: Path):
@@ -134,15 +111,15 @@ def test_inventory_flags_every_fence_pytest_codeblocks_would_skip(tmp_path: Path
         ),
         encoding="utf-8",
     )
-    flagged = [line.split(":")[1] for line in docblocks.problems([page])]
+    flagged = [line.split(":")[1] for line in markdown.problems([page])]
     assert flagged == ["9", "13", "17", "21", "25", "29"]
 
 
 def test_includes_name_existing_sections():
     pattern = re.compile(r'--8<--\s+"([^":]+)(?::([\w-]+))?"')
     found = 0
-    for path in docblocks.markdown_files():
-        for fence in docblocks.parse(path):
+    for path in markdown.markdown_files():
+        for fence in markdown.parse(path):
             if not fence.include:
                 continue
             title = re.search(r'title="([^"]+)"', fence.info).group(1)
@@ -150,7 +127,7 @@ def test_includes_name_existing_sections():
                 m = pattern.search(line)
                 assert m, f"{fence.location}: malformed include {line!r}"
                 assert m.group(1) == title, f"{fence.location}: title must name the included file"
-                source = (docblocks.ROOT / m.group(1)).read_text(encoding="utf-8")
+                source = (markdown.ROOT / m.group(1)).read_text(encoding="utf-8")
                 if m.group(2):
                     assert f"--8<-- [start:{m.group(2)}]" in source
                     assert f"--8<-- [end:{m.group(2)}]" in source
@@ -159,11 +136,11 @@ def test_includes_name_existing_sections():
 
 
 @pytest.mark.parametrize(
-    "path", docblocks.markdown_files(), ids=lambda p: p.relative_to(docblocks.ROOT).as_posix()
+    "path", markdown.markdown_files(), ids=lambda p: p.relative_to(markdown.ROOT).as_posix()
 )
 def test_docs_blocks_pass_ruff(path: Path):
     """Per file, so that `make page` lints its page's blocks too."""
-    status, report = docblocks.lint([path])
+    status, report = runs.lint([path])
     assert status == 0, report
 
 
@@ -171,19 +148,19 @@ def test_update_command_rewrites_stale_output(tmp_path: Path):
     page = tmp_path / "page.md"
     page.write_text(
         "```python\nprint(6 * 7)\n```\n\n"
-        f"{docblocks.MARKER}\n\n```text\n41\n```\n\n"
+        f"{markdown.MARKER}\n\n```text\n41\n```\n\n"
         "```python\nprint('新')\n```\n",
         encoding="utf-8",
     )
-    assert docblocks.check([page]) == 1
-    assert docblocks.update([page]) == 0
+    assert runs.check([page]) == 1
+    assert runs.update([page]) == 0
     text = page.read_text(encoding="utf-8")
     assert "```text\n42\n```" in text
-    assert text.count(docblocks.MARKER) == 2 and "```text\n新\n```" in text
-    assert docblocks.check([page]) == 0
+    assert text.count(markdown.MARKER) == 2 and "```text\n新\n```" in text
+    assert runs.check([page]) == 0
 
 
-PAGES_WITH_OUTPUT = docblocks.pages_with_output()
+PAGES_WITH_OUTPUT = markdown.pages_with_output()
 
 
 def test_pages_with_output_are_found():
@@ -193,8 +170,8 @@ def test_pages_with_output_are_found():
 @pytest.mark.parametrize("path", PAGES_WITH_OUTPUT, ids=lambda p: p.name)
 def test_page_records_the_versions_its_outputs_came_from(path: Path):
     """A page never claims outputs from versions that are not the ones checked here."""
-    recorded = docblocks.recorded_versions(path)
-    installed = docblocks.installed_versions()
+    recorded = runs.recorded_versions(path)
+    installed = runs.installed_versions()
     assert recorded == installed, (
         f"{path.name}: outputs recorded from {recorded}, installed {installed}; "
         "regenerate them with `make update-docs` under the pinned versions"
@@ -202,26 +179,26 @@ def test_page_records_the_versions_its_outputs_came_from(path: Path):
 
 
 def test_pages_without_output_record_no_versions():
-    for path in docblocks.markdown_files():
-        if path.parent == docblocks.DOCS and path not in PAGES_WITH_OUTPUT:
-            assert docblocks.recorded_versions(path) is None, path.name
+    for path in markdown.markdown_files():
+        if path.parent == markdown.DOCS and path not in PAGES_WITH_OUTPUT:
+            assert runs.recorded_versions(path) is None, path.name
 
 
 def test_update_records_and_removes_versions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr(docblocks, "DOCS", tmp_path)
+    monkeypatch.setattr(runs, "DOCS", tmp_path)
     page = tmp_path / "page.md"
     page.write_text(
         '---\ntags:\n  - x\noutputs_from:\n  torch: "1.0"\n---\n\n# 页\n\n'
         "```python\nprint(1)\n```\n",
         encoding="utf-8",
     )
-    assert docblocks.update([page]) == 0
-    assert docblocks.recorded_versions(page) == docblocks.installed_versions()
+    assert runs.update([page]) == 0
+    assert runs.recorded_versions(page) == runs.installed_versions()
     text = page.read_text(encoding="utf-8")
     assert text.startswith("---\ntags:\n  - x\noutputs_from:\n") and text.count("outputs_from") == 1
     page.write_text(text.replace("print(1)", "x = 1"), encoding="utf-8")
-    assert docblocks.update([page]) == 0  # nothing printed any more: no versions claimed
-    assert docblocks.recorded_versions(page) is None
+    assert runs.update([page]) == 0  # nothing printed any more: no versions claimed
+    assert runs.recorded_versions(page) is None
     assert page.read_text(encoding="utf-8").startswith("---\ntags:\n  - x\n---\n")
 
 
@@ -235,12 +212,12 @@ def test_update_refuses_an_output_that_differs_between_configurations(
         "```python\nprint('同')\n```\n\n"
         "```python\nimport torch\n\nprint('threads', torch.get_num_threads())\n"
         "print(torch.backends.cpu.get_cpu_capability())\n```\n\n"
-        f"{docblocks.MARKER}\n\n```text\nold\n```\n"
+        f"{markdown.MARKER}\n\n```text\nold\n```\n"
     )
     unstable.write_text(original, encoding="utf-8")
     stable = tmp_path / "stable.md"
     stable.write_text("```python\nprint(6 * 7)\n```\n", encoding="utf-8")
-    assert docblocks.update([unstable, stable]) == 1
+    assert runs.update([unstable, stable]) == 1
     err = capsys.readouterr().err
     assert unstable.read_text(encoding="utf-8") == original
     assert "```text\n42\n```" in stable.read_text(encoding="utf-8")
@@ -251,9 +228,9 @@ def test_update_refuses_an_output_that_differs_between_configurations(
 
 
 def test_sweep_skips_what_this_cpu_cannot_run_and_says_why():
-    reason = docblocks.producible(docblocks.Config("avx512", 1))
-    with_avx512 = "avx512f" in docblocks._cpu()
+    reason = runs.producible(runs.Config("avx512", 1))
+    with_avx512 = "avx512f" in runs._cpu()
     assert (reason is None) == with_avx512, reason
     if reason is not None:
         assert "cannot run PyTorch's avx512 kernels" in reason
-    assert docblocks.producible(docblocks.Config("default", 1)) is None
+    assert runs.producible(runs.Config("default", 1)) is None

@@ -1,4 +1,4 @@
-"""One terminology (docs/_data/glossary.yml, tools/glossary.py): the pages use the preferred
+"""One terminology (docs/_data/glossary.yml, docsite/glossary.py): the pages use the preferred
 terms only, the 术语表 page lists them all, and search keeps each term whole."""
 
 from __future__ import annotations
@@ -7,9 +7,9 @@ import json
 import re
 from pathlib import Path
 
-import glossary
-import pages
 import pytest
+
+from docsite import glossary, pages
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -81,13 +81,9 @@ def test_the_glossary_page_and_search_data_are_built(built_site: Path):
 
 
 def _glossary_hook():
-    import importlib.util
+    from docsite.render import terms
 
-    path = ROOT / "docs" / "_plugins" / "glossary.py"
-    spec = importlib.util.spec_from_file_location("glossary_hook", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return terms
 
 
 def test_the_built_search_worker_lets_a_word_end_a_query(built_site: Path):

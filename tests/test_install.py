@@ -11,10 +11,10 @@ import venv
 from importlib.metadata import Distribution, distribution
 from pathlib import Path
 
-import docblocks
 from packaging.requirements import Requirement
 
 import nnbasics
+from docsite import markdown
 
 
 def _pip(python: Path, *args: str) -> None:
@@ -82,7 +82,7 @@ def test_wheel_in_a_fresh_venv_runs_the_readme_example(built_dists: list[Path], 
     assert not names & {"matplotlib", "pytest", "mkdocs"}, sorted(names)
     assert {"torch", "nnbasics", "tqdm", "numpy"} <= names, sorted(names)
 
-    example = next(b for b in docblocks.blocks(docblocks.ROOT / "README.md") if b.fence.runnable)
+    example = next(b for b in markdown.blocks(markdown.ROOT / "README.md") if b.fence.runnable)
     assert example.expected is not None
     env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "VIRTUAL_ENV"}}
     code = "import sys, nnbasics\nprint(nnbasics.__file__, file=sys.stderr)\n"
@@ -116,6 +116,6 @@ def test_a_too_old_torch_is_one_clear_line():
 
 
 def test_the_floor_is_the_one_pyproject_declares():
-    pyproject = (docblocks.ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    pyproject = (markdown.ROOT / "pyproject.toml").read_text(encoding="utf-8")
     floor = ".".join(map(str, nnbasics.MIN_TORCH))
     assert re.findall(r"(?m)^dependencies = \[\"torch>=([\d.]+)\"", pyproject) == [floor]

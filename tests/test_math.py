@@ -1,9 +1,8 @@
-"""Formulas: math-core renders them to MathML at build time (docs/_plugins/math.py); a formula
+"""Formulas: math-core renders them to MathML at build time (docsite/render/mathml.py); a formula
 it cannot render fails the build; an aligned derivation lines up in Chromium."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import subprocess
@@ -13,11 +12,9 @@ from pathlib import Path
 import pytest
 from mkdocs.exceptions import PluginError
 
+from docsite.render import mathml
+
 ROOT = Path(__file__).resolve().parent.parent
-# docs/_plugins/math.py, under a name that does not shadow the standard library's math
-_spec = importlib.util.spec_from_file_location("math_hook", ROOT / "docs/_plugins/math.py")
-math_hook = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(math_hook)
 
 ALIGNED = r"\begin{aligned} (a+b)^2 &= (a+b)(a+b) \\ &= a^2 + 2ab + b^2 \end{aligned}"
 
@@ -41,21 +38,21 @@ def _text(mathml: str) -> str:
 )
 def test_a_formula_that_cannot_be_rendered_names_the_page_and_formula(latex: str, message: str):
     with pytest.raises(PluginError, match=r"^docs/x\.md: cannot render formula .*" + message):
-        math_hook.render_math(_block(latex), "docs/x.md")
+        mathml.render_math(_block(latex), "docs/x.md")
 
 
 def test_an_aligned_derivation_is_a_table_without_a_literal_ampersand():
-    html = math_hook.render_math(_block(ALIGNED), "docs/x.md")
+    html = mathml.render_math(_block(ALIGNED), "docs/x.md")
     assert html.count("<mtr") == 2 and "<mtable" in html
     assert "&" not in _text(html).replace("&amp;", "&").replace("&ApplyFunction;", "")
     assert "\\" not in _text(html)  # no command left as text
 
 
 def test_inline_and_display_math_keep_their_source_for_screen_readers():
-    html = math_hook.render_math(r'<span class="arithmatex">\(\sigma(x) &lt; 1\)</span>')
+    html = mathml.render_math(r'<span class="arithmatex">\(\sigma(x) &lt; 1\)</span>')
     alttext = r'<math alttext="\\sigma\(x\) &lt; 1"'
     assert re.fullmatch(r'<span class="arithmatex">' + alttext + r".*</math></span>", html)
-    assert 'display="block"' in math_hook.render_math(_block("x^2"))
+    assert 'display="block"' in mathml.render_math(_block("x^2"))
 
 
 def test_an_unknown_macro_fails_the_build(tmp_path: Path):
@@ -65,7 +62,7 @@ def test_an_unknown_macro_fails_the_build(tmp_path: Path):
     )
     (tmp_path / "mkdocs.yml").write_text(
         "site_name: t\n"
-        f"hooks:\n  - {ROOT / 'docs' / '_plugins' / 'math.py'}\n"
+        "theme: material\nplugins:\n  - search\n  - nnbasics\n"
         "markdown_extensions:\n  - pymdownx.arithmatex:\n      generic: true\n",
         encoding="utf-8",
     )

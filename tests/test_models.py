@@ -1,9 +1,9 @@
 import pytest
 import torch
 import torch.nn as nn
-from article_reference import article_model
 
 from nnbasics.models import MLP, ConvBlock, Perceptron, RegularizedMLP, make_classifier
+from testkit.article import article_model
 
 
 def test_perceptron_is_sigmoid_of_linear():

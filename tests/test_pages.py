@@ -1,20 +1,20 @@
-"""The page manifest (tools/pages.py): mkdocs.yml's nav is the one list of pages."""
+"""The page manifest (docsite/pages.py): mkdocs.yml's nav is the one list of pages."""
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
 
-import docblocks
-import pages
 import pytest
+
+from docsite import markdown, pages
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_nav_lists_every_markdown_file_of_docs():
     listed = {p.path for p in pages.markdown_pages()}
-    assert listed == set(docblocks.markdown_files()) - {ROOT / "README.md"}
+    assert listed == set(markdown.markdown_files()) - {ROOT / "README.md"}
 
 
 def test_sections_are_the_article_in_order():
@@ -101,4 +101,4 @@ def test_an_unclosed_fence_is_named_with_its_line(tmp_path: Path):
     page = tmp_path / "page.md"
     page.write_text("# 页\n\n```python\nprint(1)\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"page\.md:3: fence '```' is never closed"):
-        docblocks.parse(page)
+        markdown.parse(page)

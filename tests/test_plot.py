@@ -1,20 +1,20 @@
 """The site's figures as a reader sees them: legible on a phone, a variant for the dark
 palette, a numbered caption, an enlarged copy a tap away, one page per figure
-(``nnbasics.plot``, ``docs/_plugins/figures.py``, ``docs/stylesheets/site.css``).
+(``nnbasics.plot``, ``docsite/render/figures.py``, ``docs/stylesheets/site.css``).
 
 The checks on the built site are functions of the site's folder, so that they can be run
 on any build (``check_*(Path("site"))``)."""
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from html.parser import HTMLParser
 from pathlib import Path
 from types import SimpleNamespace
 
-import pages
 import pytest
+
+from docsite import pages
 
 ROOT = Path(__file__).resolve().parent.parent
 # Material's content column on a 390 px phone (measured in Chromium: 358 CSS px)
@@ -328,12 +328,9 @@ def test_to_svg_draws_the_same_figure_for_a_dark_page():
 
 
 def _hook():
-    spec = importlib.util.spec_from_file_location(
-        "figures_hook", ROOT / "docs" / "_plugins" / "figures.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    from docsite.render import figures
+
+    return figures
 
 
 def test_each_variant_is_cached_under_its_own_key(tmp_path: Path):
@@ -373,14 +370,14 @@ def _page(tmp_path: Path, text: str):
 
 def test_figure_lines_become_numbered_figures(tmp_path: Path):
     hook = _hook()
-    hook._sizes.update({"a": (461, 300), "b": (461, 600)})
+    sizes = {"a": (461, 300), "b": (461, 600)}
     text = (
         "---\ntitle: t\n---\n\n# 页\n\n"
         '![第一张图的完整描述](figures/a.svg){ title="第一张" }\n\n文字\n\n'
         '![第二张图的完整描述](figures/b.svg){ title="第二张" }\n'
     )
     page, files = _page(tmp_path, text)
-    out = hook.on_page_markdown(text.split("---\n", 2)[2], page, None, files)
+    out = hook.figures_markdown(text.split("---\n", 2)[2], page, files, sizes)
     assert out.count("<figure ") == 2 and "<figcaption>图 1：第一张</figcaption>" in out
     assert "<figcaption>图 2：第二张</figcaption>" in out
     assert 'src="../figures/a.svg#only-light" alt="第一张图的完整描述"' in out
@@ -393,8 +390,8 @@ def test_a_figure_without_a_caption_names_its_line(tmp_path: Path):
     from mkdocs.exceptions import PluginError
 
     hook = _hook()
-    hook._sizes["a"] = (461, 300)
+    sizes = {"a": (461, 300)}
     text = "---\ntitle: t\n---\n\n# 页\n\n![描述](figures/a.svg)\n"
     page, files = _page(tmp_path, text)
     with pytest.raises(PluginError, match=r"p\.md:7: figures/a\.svg needs a caption"):
-        hook.on_page_markdown(text.split("---\n", 2)[2], page, None, files)
+        hook.figures_markdown(text.split("---\n", 2)[2], page, files, sizes)

@@ -8,9 +8,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import docblocks
-import pages
 import pytest
+
+from docsite import markdown, pages
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 # decimals with at least two digits after the point, and numbers in e-notation
@@ -23,7 +23,7 @@ def _fenced_text(path: Path) -> str:
     """Everything inside the page's fences (code and printed outputs) and its front matter."""
     text = path.read_text(encoding="utf-8")
     front = re.match(r"\A---\n.*?\n---\n", text, re.S)
-    bodies = ["".join(f.code) for f in docblocks.parse(path)]
+    bodies = ["".join(f.code) for f in markdown.parse(path)]
     return (front.group(0) if front else "") + "\n".join(bodies)
 
 
@@ -31,7 +31,7 @@ def _prose_lines(path: Path) -> list[tuple[int, str]]:
     """The page's lines outside fences and front matter, with inline code and formulas blanked."""
     lines = path.read_text(encoding="utf-8").splitlines()
     fenced: set[int] = set()
-    for fence in docblocks.parse(path):
+    for fence in markdown.parse(path):
         fenced.update(range(fence.start, fence.end + 1))
     front = re.match(r"\A---\n.*?\n---\n", "\n".join(lines) + "\n", re.S)
     skip = front.group(0).count("\n") if front else 0

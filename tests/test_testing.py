@@ -2,10 +2,10 @@
 
 import math
 
-import docblocks
 import pytest
 import torch
 
+from docsite import markdown, runs
 from nnbasics.testing import below, max_abs_diff
 
 
@@ -48,8 +48,8 @@ def test_below_refuses_a_bad_bound(bound):
 
 def test_blocks_can_run_with_another_instruction_set():
     """The docs tests rerun every block with ATEN_CPU_CAPABILITY=default: it must take effect."""
-    fence = docblocks.Fence(
-        docblocks.ROOT / "x.md",
+    fence = markdown.Fence(
+        markdown.ROOT / "x.md",
         0,
         2,
         "",
@@ -58,5 +58,5 @@ def test_blocks_can_run_with_another_instruction_set():
         ["import torch", "print(torch.backends.cpu.get_cpu_capability())"],
     )
     plain = {"DEFAULT\n", "NO AVX\n"}  # PyTorch 2.6 calls them "NO AVX"
-    assert docblocks.run_block(fence, docblocks.Config("default", 1)).stdout in plain
-    assert docblocks.run_block(fence).stdout not in plain
+    assert runs.run_block(fence, runs.Config("default", 1)).stdout in plain
+    assert runs.run_block(fence).stdout not in plain

@@ -6,10 +6,10 @@ import sys
 import zipfile
 from pathlib import Path
 
-import docblocks
 import yaml
 
 import nnbasics
+from docsite import markdown, runs
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
@@ -39,14 +39,25 @@ def _load(name):
     return yaml.safe_load((ROOT / ".github" / "workflows" / name).read_text(encoding="utf-8"))
 
 
-def test_ci_tests_then_builds_then_deploys_main_only():
+def test_ci_deploys_the_site_the_tests_checked_main_only():
+    """The test job builds the site once (make test) and uploads that folder; the deploy job
+    publishes it, after the package jobs passed too. No job builds the site a second time."""
     ci = _load("ci.yml")
     on = ci[True]  # YAML 1.1 reads the key `on` as True
-    assert "pull_request" in on and "push" in on
+    assert "pull_request" in on and "push" in on and "schedule" in on
     jobs = ci["jobs"]
-    assert jobs["build"]["needs"] == ["test", "package"] and jobs["deploy"]["needs"] == "build"
+    assert set(jobs) == {"test", "package", "deploy"}
+    assert sorted(jobs["deploy"]["needs"]) == ["package", "test"]
     assert "refs/heads/main" in jobs["deploy"]["if"]
-    assert any(step.get("run") == "make test PYTHON=python" for step in jobs["test"]["steps"])
+    steps = jobs["test"]["steps"]
+    run = next(k for k, step in enumerate(steps) if step.get("run") == "make test PYTHON=python")
+    upload = next(k for k, s in enumerate(steps) if "upload-pages-artifact" in s.get("uses", ""))
+    assert upload > run and steps[upload]["with"]["path"] == "site"
+    assert not any("make build" in str(step.get("run", "")) for job in jobs.values()
+                   for step in job.get("steps", []))  # fmt: skip
+    # the execution cache is restored, except by the scheduled run, which starts from scratch
+    cache = next(s for s in steps if "actions/cache@" in s.get("uses", ""))
+    assert cache["if"] == "github.event_name != 'schedule'"
     assert jobs["deploy"]["permissions"] == {"pages": "write", "id-token": "write"}
     assert ci["permissions"] == {}
 
@@ -54,7 +65,7 @@ def test_ci_tests_then_builds_then_deploys_main_only():
 def test_ci_checks_outputs_on_their_versions_and_the_package_on_the_torch_range():
     jobs = _load("ci.yml")["jobs"]
     # the docs outputs: on the Python the pages record (the pinned torch is make test's own)
-    recorded = [docblocks.recorded_versions(p) for p in docblocks.pages_with_output()]
+    recorded = [runs.recorded_versions(p) for p in markdown.pages_with_output()]
     python = recorded[0]["python"]
     assert all(r["python"] == python for r in recorded)
     setup = next(s for s in jobs["test"]["steps"] if "setup-python" in s.get("uses", ""))
@@ -66,7 +77,7 @@ def test_ci_checks_outputs_on_their_versions_and_the_package_on_the_torch_range(
     assert [row["python-version"] for row in rows] == ["3.10", "3.13"]
     assert rows[0]["torch"] == f"{floor}.0"
     newest = tuple(map(int, rows[1]["torch"].split(".")))
-    assert newest > tuple(map(int, docblocks.installed_versions()["torch"].split(".")))
+    assert newest > tuple(map(int, runs.installed_versions()["torch"].split(".")))
     step = jobs["package"]["steps"][-1]["run"]
     assert step == "make test-package PYTHON=python TORCH=torch==${{ matrix.torch }}"
 

@@ -1,6 +1,6 @@
 """Screenshots of built pages, to look at before a page change lands (``make shots``).
 
-    python tools/shots.py [--site site] [--out test-artifacts/shots] [--no-firefox] [PAGE ...]
+    python -m docsite shots [--site site] [--out test-artifacts/shots] [--no-firefox] [PAGE ...]
 
 PAGE is a page's path under ``docs/`` without ``.md`` (``losses/regression``, ``losses/index``,
 ``training-notebook``, ``index``); none means every page of the nav. For each page it writes,
@@ -24,13 +24,11 @@ import argparse
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import pages
-from browser import (
+from docsite import pages
+from docsite.browser import (
     CHROMIUM_ARGS,
     TIMEOUT_MS,
     find_chromium,

@@ -293,7 +293,7 @@ def formula_problems(page, fit: bool = False) -> list[str]:
     return problems
 
 
-# code blocks (kind "code") and printed outputs (kind "output", docs/_plugins/outputs.py) that
+# code blocks (kind "code") and printed outputs (kind "output", docsite/render/outputs.py) that
 # scroll sideways: their text is wider than their box
 BLOCK_OVERFLOW_JS = """() => [...document.querySelectorAll("article div.highlight pre > code")]
   .filter(code => code.scrollWidth > code.clientWidth + 1)

@@ -1,4 +1,4 @@
-"""MkDocs hook: a table of prose reads as cards on a phone.
+"""Build step: a table of prose reads as cards on a phone.
 
 A table with three or more columns whose cells hold sentences (the glossary, the summary, the
 API reference's parameter tables) cannot fit a 390 px screen: it scrolls, and the column a
@@ -54,5 +54,6 @@ def as_cards(table: str) -> str:
     return "<table data-nb-cards>" + ROW.sub(label_row, body) + "</table>"
 
 
-def on_page_content(content: str, **_: object) -> str:
+def tables_as_cards(content: str) -> str:
+    """Every prose table of ``content`` as cards on a phone (see the module docstring)."""
     return TABLE.sub(lambda m: as_cards(m.group(0)), content)

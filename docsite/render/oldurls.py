@@ -3,7 +3,7 @@
 Before issue 21 each chapter was one long page; ``docs/_data/old-pages.json`` records those
 pages' URLs and the anchors of their headings. Each old URL is now its chapter's overview
 (``losses/`` is ``losses/index.md``), so the page still opens; its sections moved to lessons. This
-hook finds, after the build, the page that has each old anchor now (the overview itself, else the
+step finds, after the build, the page that has each old anchor now (the overview itself, else the
 first page of the same chapter in nav order, else the one page of the site with that anchor;
 ``renamed`` in the data file names a new place for a heading that was reworded) and gives the
 overview a small script: opening ``losses/#huber`` goes on to the lesson with that heading, so a
@@ -23,7 +23,7 @@ from pathlib import Path
 
 from mkdocs.exceptions import PluginError
 
-DATA = Path(__file__).resolve().parent.parent / "_data" / "old-pages.json"
+DATA = Path(__file__).resolve().parents[2] / "docs" / "_data" / "old-pages.json"
 ID = re.compile(r'\sid="([^"]+)"')
 MARK = "<!-- nnbasics: old anchors -->"
 # the script: an anchor the page lacks goes to the page that has it now (hash kept, history not
@@ -77,14 +77,6 @@ def forwards(site: Path, order: list[str]) -> tuple[dict[str, dict[str, str]], l
     return result, lost
 
 
-_order: list[str] = []  # the built site's page URLs, in nav order (on_nav)
-
-
-def on_nav(nav, config, files):
-    _order[:] = [page.url for page in nav.pages]
-    return nav
-
-
 def relative(target: str, here: str) -> str:
     """The link from the page ``here`` to ``target`` ("url#anchor"), both from the site's root."""
     url, _, anchor = target.partition("#")
@@ -94,9 +86,11 @@ def relative(target: str, here: str) -> str:
     return ("" if path == "." else path + "/") + f"#{anchor}"
 
 
-def on_post_build(config) -> None:
+def add_forwards(config, order: list[str]) -> None:
+    """Give each overview the script that forwards its old anchors (``order``: the built
+    pages' URLs in nav order); fail a full build on an old anchor no page has."""
     site = Path(config["site_dir"])
-    result, lost = forwards(site, _order)
+    result, lost = forwards(site, order)
     partial = Path(config.config_file_path or "").name.startswith(".mkdocs-page-")
     if lost and not partial:
         raise PluginError(

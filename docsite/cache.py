@@ -1,6 +1,6 @@
 """A small on-disk cache for what the site's build computes: figures and the executed notebook.
 
-The build hooks (``docs/_plugins/figures.py``, ``docs/_plugins/notebooks.py``) key each entry
+The build steps (``docsite/render/figures.py``, ``docsite/render/notebooks.py``) key each entry
 by a hash of everything its content depends on, so a hit is always what a fresh run would
 give: the source it was made from, the package's code, and the versions of the libraries that
 compute and draw it. Entries live in ``.cache/site/`` beside ``mkdocs.yml`` (git ignores it),

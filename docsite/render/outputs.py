@@ -1,7 +1,7 @@
-"""MkDocs hook: tell a block's printed output from its code.
+"""Build step: tell a block's printed output from its code.
 
 On a page an output is the fenced block right after ``<!--pytest-codeblocks:expected-output-->``
-(the marker the tests read). The marker survives into the HTML as a comment; this hook turns the
+(the marker the tests read). The marker survives into the HTML as a comment; this step turns the
 highlighted block after it into an output: a ``输出`` label above it, the class ``nb-output``
 (its own style in ``docs/stylesheets/site.css``: a coloured edge; its lines kept, so a
 printed table stays aligned, and scrolled with a cue where the screen is narrow) and
@@ -26,7 +26,3 @@ def mark_outputs(html: str) -> str:
         + '<div class="highlight nb-output no-copy" role="region" aria-label="输出">',
         html,
     )
-
-
-def on_page_content(html: str, **_: object) -> str:
-    return mark_outputs(html)

@@ -1,4 +1,4 @@
-"""MkDocs hook: the wiki metadata the source article carries, for every page.
+"""Build step: the wiki metadata the source article carries, for every page.
 
 Under each page title, in small muted type: "约 N 字 大约 M 分钟 · 创建于 … · 更新于 …", as the
 source wiki shows it ("约 1443 字大约 5 分钟"), and on a page with code output the versions
@@ -25,7 +25,7 @@ maintainers and are not shown.
   commit of the page or of the modules it documents; the tags page (Material's tags listing)
   shows neither line.
 
-The hook also finishes the two generated pages:
+The step also finishes the two generated pages:
 
 * The API reference: the Sphinx roles the docstrings use (``:func:`fit```, ``:class:``,
   ``:mod:``...), which mkdocstrings leaves as text, become code linked to the object's entry
@@ -43,15 +43,13 @@ import html
 import math
 import re
 import subprocess
-import sys
 from functools import cache
 from pathlib import Path
 
-from mkdocs.plugins import event_priority
 from mkdocs.structure.toc import AnchorLink, TableOfContents
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
-from pages import count_words, main_path, reading_minutes
+from docsite.markdown import main_path
+from docsite.pages import count_words, reading_minutes
 
 
 def _git(*args: str, cwd: Path) -> str | None:
@@ -125,7 +123,7 @@ def _outputs_from(meta: dict) -> str:
     )
 
 
-def on_pre_build(config) -> None:
+def forget_history() -> None:
     """Each build (each rebuild of ``mkdocs serve``) reads git afresh."""
     history.cache_clear()
     _shallow.cache_clear()
@@ -145,12 +143,10 @@ def _module_paths(markdown: str, root: Path) -> list[Path]:
     return out
 
 
-@event_priority(50)  # after notebooks.py (priority 60) has left its links in page.meta
-def on_page_markdown(markdown: str, page, config, files) -> str:
-    """Under the title: the metadata line, then the links other hooks left in
-    ``page.meta["header_links"]`` (notebooks.py: the page's notebook); the last update and the
-    history link at the end. Words are counted in the page's own Markdown, before anything is
-    added."""
+def page_header(markdown: str, page, config, links: str = "") -> str:
+    """Under the title: the metadata line, then ``links`` (the page's notebook,
+    :func:`docsite.render.notebooks.header_links`); the last update and the history link at
+    the end. Words are counted in the page's own Markdown, before anything is added."""
     if not page.file.abs_src_path or not page.file.src_uri.endswith(".md"):
         return markdown
     if TAGS_LISTING in markdown:
@@ -170,7 +166,7 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
             f"创建于 {created} · 更新于 {updated}{_outputs_from(page.meta)}"
         )
     meta = f'<p data-search-exclude class="page-meta">{text}</p>'
-    header = [meta] + (["", page.meta["header_links"]] if page.meta.get("header_links") else [])
+    header = [meta] + (["", links] if links else [])
     lines = markdown.splitlines()
     for k, line in enumerate(lines):
         if line.startswith("# "):
@@ -230,8 +226,9 @@ def trim_toc(toc: TableOfContents, depth: int) -> None:
     trim(list(toc))
 
 
-@event_priority(50)  # before math.py and the others: the roles are in the docstrings' HTML
-def on_page_content(content: str, page, config, files) -> str:
+def api_roles_and_toc(content: str, page) -> str:
+    """An API page's reST roles as links; the table of contents cut to the page's
+    ``toc_depth``."""
     if page.file.src_uri.endswith(".md") and INJECTION.search(page.markdown or ""):
         content = link_roles(content)
         # reStructuredText's "::" before a literal block reads as one colon
@@ -303,12 +300,11 @@ def _merge_toc(items: list[AnchorLink], moved: dict[str, str]) -> list[AnchorLin
     return kept
 
 
-@event_priority(50)  # after the tags plugin filled its listings (on_env), before search reads
-def on_page_context(context, page, config, nav):
+def merge_tags(page, nav) -> None:
+    """The tags page's groups of one tag merged (see :func:`merge_tag_groups`)."""
     if not page.content or not TAG_GROUP.search(page.content):
-        return context
+        return
     order = [p.title for p in nav.pages]
     page.content, moved = merge_tag_groups(page.content, order)
     if moved:  # the merged tags' entries leave the table of contents (their anchors stay)
         page.toc = TableOfContents(_merge_toc(list(page.toc), moved))
-    return context

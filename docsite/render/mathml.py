@@ -1,7 +1,7 @@
-"""MkDocs hook: render the LaTeX that pymdownx.arithmatex marks into MathML at build time.
+"""Build step: render the LaTeX that pymdownx.arithmatex marks into MathML at build time.
 
 arithmatex (``generic: true``) wraps each formula as ``<span class="arithmatex">\\(...\\)</span>``
-or ``<div class="arithmatex">\\[...\\]</div>``. This hook replaces those with MathML Core from
+or ``<div class="arithmatex">\\[...\\]</div>``. This step replaces those with MathML Core from
 math-core, which current browsers render natively: no JavaScript, no web font and no network at
 view time. ``aligned`` and the other multi-line environments become MathML tables, so a
 derivation lines up at its ``&``.
@@ -9,7 +9,7 @@ derivation lines up at its ``&``.
 The formulas are set in Latin Modern Math, an OpenType math font (its MATH table gives
 stretchy brackets, display-size sums and products, primes at the right height; browsers have no
 such font of their own). ``docs/_fonts/latinmodern-math.otf`` is never served: after the build
-this hook keeps only the characters the site's formulas use and writes them, renamed "NNBasics
+this step keeps only the characters the site's formulas use and writes them, renamed "NNBasics
 Math", to ``assets/fonts/nnbasics-math.woff`` (``docs/stylesheets/site.css`` loads it). The
 subset is cached by its character set.
 
@@ -24,22 +24,18 @@ import hashlib
 import html
 import re
 import shutil
-import sys
 from pathlib import Path
 
 import math_core
 from mkdocs.exceptions import PluginError
 
-# the cache folder shared with the other hooks lives in tools/
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
-import sitecache
+from docsite import cache as sitecache
 
-FONT = Path(__file__).resolve().parents[1] / "_fonts" / "latinmodern-math.otf"
+FONT = Path(__file__).resolve().parents[2] / "docs" / "_fonts" / "latinmodern-math.otf"
 FONT_NAME = "NNBasics Math"
 FONT_FILE = "assets/fonts/nnbasics-math.woff"
 _TAG = re.compile(r"<[^>]+>")
 # the characters of every formula of this build (text inside <math>, after rendering)
-_used: set[str] = set()
 
 # an inline formula and the Chinese punctuation right after it: a line never starts with the
 # punctuation (the browser may break after a formula as after a picture)
@@ -52,7 +48,7 @@ _BLOCK = re.compile(r'<div class="arithmatex">\\\[(.+?)\\\]</div>', re.S)
 _CONVERTER = math_core.LatexToMathML(fancy_error=False)
 
 
-def _mathml(latex: str, display: bool, where: str) -> str:
+def _mathml(latex: str, display: bool, where: str, used: set[str]) -> str:
     source = html.unescape(latex).strip()
     try:
         rendered = _CONVERTER.convert_with_local_state(source, displaystyle=display)
@@ -61,37 +57,31 @@ def _mathml(latex: str, display: bool, where: str) -> str:
         offset, _, message = str(exc).partition(": ")
         detail = f"{message.rstrip('.')} (character {offset})" if offset.isdigit() else str(exc)
         raise PluginError(f"{where}: cannot render formula {source!r}: {detail}") from None
-    _used.update(html.unescape(_TAG.sub("", rendered)))
+    used.update(html.unescape(_TAG.sub("", rendered)))
     # keep the source for screen readers and copying, as MathJax does
     return rendered.replace("<math", f'<math alttext="{html.escape(source)}"', 1)
 
 
-def render_math(content: str, where: str = "page") -> str:
+def render_math(content: str, where: str = "page", used: set[str] | None = None) -> str:
     """Replace arithmatex's LaTeX spans and divs in ``content`` by MathML; ``where`` (the
-    page's file) names the page in the error a formula that cannot be rendered raises."""
+    page's file) names the page in the error a formula that cannot be rendered raises; the
+    characters the formulas use are added to ``used`` (the font subset keeps them)."""
+    used = set() if used is None else used
     content = _BLOCK.sub(
         # tabindex: a wide formula scrolls sideways, and keyboard users must reach it too
-        lambda m: f'<div class="arithmatex" tabindex="0">{_mathml(m.group(1), True, where)}</div>',
+        lambda m: (
+            f'<div class="arithmatex" tabindex="0">{_mathml(m.group(1), True, where, used)}</div>'
+        ),
         content,
     )
 
     def inline(m: re.Match) -> str:
-        formula = f'<span class="arithmatex">{_mathml(m.group(1), False, where)}</span>'
+        formula = f'<span class="arithmatex">{_mathml(m.group(1), False, where, used)}</span>'
         if not m.group(2):
             return formula
         return f'<span class="nb-nowrap">{formula}{m.group(2)}</span>'
 
     return _INLINE.sub(inline, content)
-
-
-def on_page_content(html_content: str, page: object, **_: object) -> str:
-    file = getattr(page, "file", None)
-    where = f"docs/{file.src_uri}" if file is not None else "page"
-    return render_math(html_content, where)
-
-
-def on_pre_build(**_: object) -> None:
-    _used.clear()
 
 
 def subset_font(text: str, target: Path, source: Path = FONT) -> None:
@@ -130,8 +120,10 @@ MATH_ITALIC = "".join(
 DRAWN = "\u221a"
 
 
-def on_post_build(config, **_: object) -> None:
-    text = "".join(sorted(_used | set(MATH_ITALIC) | set(DRAWN)))
+def write_font(config, used: set[str]) -> None:
+    """The math font, cut down to the characters ``used`` (and those drawn by hand), into the
+    built site."""
+    text = "".join(sorted(used | set(MATH_ITALIC) | set(DRAWN)))
     key = sitecache.digest(text, hashlib.sha256(FONT.read_bytes()).hexdigest(), FONT_NAME)
     cache = sitecache.cache_dir(config.config_file_path) / f"math-font-{key}.woff"
     if not cache.is_file():

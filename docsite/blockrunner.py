@@ -1,6 +1,7 @@
-"""Run docs blocks in this fresh interpreter; ``tools/docblocks.py`` starts it.
+"""Run docs blocks in this fresh interpreter; :func:`docsite.runs.run_page` starts it.
 
-``python tools/blockrunner.py RESULTS`` reads a request on stdin, JSON
+``python docsite/blockrunner.py RESULTS`` (run as a file: it imports nothing of docsite)
+reads a request on stdin, JSON
 ``{"mode": "page" | "alone", "blocks": [[kind, code, location], ...]}`` with ``kind``
 ``"python"`` or ``"shell"``, and writes one ``[stdout, stderr, status]`` per block, in order,
 to the file ``RESULTS`` (not to stdout, which the blocks' own C-level writes could reach).

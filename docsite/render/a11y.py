@@ -1,4 +1,4 @@
-"""MkDocs hook: small accessibility fixes to Material's markup (found by axe-core in
+"""Build step: small accessibility fixes to Material's markup (found by axe-core in
 tests/test_browser.py).
 
 * The search overlay has ``role="dialog"`` but no accessible name: it gets ``aria-label``.
@@ -20,7 +20,8 @@ CODE_BLOCK = re.compile(
 )
 
 
-def on_post_page(output: str, page, config) -> str:
+def label_page(output: str) -> str:
+    """The search dialog named, every code block reachable by keyboard."""
     output = output.replace(
         SEARCH_DIALOG,
         '<div class="md-search" data-md-component="search" role="dialog" aria-label="搜索">',

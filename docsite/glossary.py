@@ -4,14 +4,14 @@ Each term has its preferred Chinese name (``zh``, the one every page uses), its 
 the other Chinese names a reader may know (``variants``: the prose never uses them), the page
 that defines it and a one-line definition. From this one file come:
 
-- the 术语表 page (``docs/glossary.md``; ``docs/_plugins/glossary.py`` writes the table);
+- the 术语表 page (``docs/glossary.md``; ``docsite/render/terms.py`` writes the table);
 - the words jieba keeps whole when it segments the pages for search (梯度消失 stays one word,
   so a search for it is not a search for 梯度 and 消失);
 - the synonyms the search box maps to the preferred term (``search/glossary.json``, read by
   ``docs/javascripts/search-segment.js``);
 - the check that no page uses a non-preferred variant (``tests/test_glossary.py``).
 
-    >>> import glossary
+    >>> from docsite import glossary
     >>> glossary.preferred("批量归一化")
     '批量规范化'
 """
@@ -24,6 +24,8 @@ from functools import cache
 from pathlib import Path
 
 import yaml
+
+from docsite.markdown import article_quote_lines
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -139,26 +141,6 @@ def variants_in(markdown: str) -> list[tuple[int, str, str]]:
 
 
 _QUOTED = re.compile(r"“[^”]*”|`[^`]*`")
-# a quotation of the article: an admonition titled 原文 (docs/article.md, each chapter's overview)
-ARTICLE_QUOTE = re.compile(r'^(?P<indent>[ \t]*)!!! quote "原文"')
-
-
-def article_quote_lines(markdown: str) -> set[int]:
-    """The numbers (from 1) of the lines of ``markdown`` inside a ``!!! quote "原文"`` block:
-    the article's words, kept as they were."""
-    inside: set[int] = set()
-    indent: int | None = None
-    for number, line in enumerate(markdown.splitlines(), start=1):
-        if indent is not None:
-            if not line.strip() or len(line) - len(line.lstrip()) > indent:
-                inside.add(number)
-                continue
-            indent = None
-        m = ARTICLE_QUOTE.match(line)
-        if m:
-            indent = len(m["indent"])
-            inside.add(number)
-    return inside
 
 
 def _quotes_the_article(line: str, position: int) -> bool:
@@ -186,6 +168,6 @@ def table() -> str:
 
 @cache
 def _page_titles() -> dict[str, str]:
-    import pages  # tools/pages.py: the nav titles
+    from docsite import pages  # the nav titles
 
     return {page.src: page.title for page in pages.pages()}

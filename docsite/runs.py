@@ -1,37 +1,18 @@
-"""Inventory, run, lint and update the code blocks of the docs.
-
-The docs have two kinds of Python block (see CONTRIBUTING.md):
-
-* runnable: fenced exactly ```` ```python ````; pytest-codeblocks runs it (in the test
-  process, in a namespace of its own), and this module runs the page's blocks top to bottom
-  in a fresh interpreter, as the page's notebook does; its printed output follows under
-  ``<!--pytest-codeblocks:expected-output-->``;
-* package source: ```` ```python title="nnbasics/..." ```` whose body is only
-  ``--8<--`` includes.
-
-```` ```bash ```` blocks are run by pytest-codeblocks too (through bash), and their output
-is kept up to date here as well. Anything else that looks like Python is an error.
-
-Usage (from the repository root)::
-
-    python tools/docblocks.py --update   # sweep every block, rewrite expected outputs
-    python tools/docblocks.py --check    # sweep every block, fail on a difference
+"""Run, check, lint and update the runnable blocks of the docs.
 
 The sweep (:func:`sweep`) runs each page's blocks under every configuration this machine can
 produce (PyTorch's AVX-512, AVX2 and default kernels, MKL and oneDNN capped to match, with 1
 and 2 threads), both top to bottom in the page's run and each block alone, and refuses an
-output that differs between them.
-    python tools/docblocks.py --lint     # ruff check + ruff format --check every block
-    python tools/docblocks.py --format   # ruff format every block in place
+output that differs between them; :func:`update` then rewrites the outputs the pages show.
+The blocks themselves run in a fresh interpreter (``docsite/blockrunner.py``). The command
+line is ``python -m docsite`` (:mod:`docsite.__main__`).
 """
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -42,140 +23,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from docsite.markdown import MARKER, Block, Fence, blocks, display, front_matter_bounds
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
-MARKER = "<!--pytest-codeblocks:expected-output-->"
-_FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 RUN_TIMEOUT = 300  # seconds for one block
-
-
-def _display(path: Path) -> str:
-    """``path`` relative to the repository when it lies inside it."""
-    try:
-        return str(path.relative_to(ROOT))
-    except ValueError:
-        return str(path)
-
-
-@dataclass
-class Fence:
-    path: Path
-    start: int  # 0-based index of the opening fence line
-    end: int  # 0-based index of the closing fence line
-    indent: str
-    fence: str
-    info: str  # everything after the fence characters, unstripped
-    body: list[str]
-
-    @property
-    def location(self) -> str:
-        return f"{_display(self.path)}:{self.start + 1}"
-
-    @property
-    def code(self) -> str:
-        return "".join(line + "\n" for line in self.body)
-
-    @property
-    def runnable(self) -> bool:
-        """Run by pytest-codeblocks as Python: a backtick fence whose info is exactly python."""
-        return self.fence.startswith("`") and self.info.rstrip() == "python"
-
-    @property
-    def shell(self) -> bool:
-        return self.fence.startswith("`") and self.info.strip() in {"bash", "sh"}
-
-    @property
-    def include(self) -> bool:
-        """A titled package-source include: only ``--8<--`` lines under title="nnbasics/..."."""
-        body = [line for line in self.body if line.strip()]
-        titled = bool(re.search(r"""title=(["'])nnbasics/[^"']+\1""", self.info))
-        return titled and bool(body) and all(line.strip().startswith("--8<--") for line in body)
-
-    @property
-    def python_looking(self) -> bool:
-        info = self.info.strip().strip("{}").lstrip(".").lower()
-        lang = re.split(r"[\s{}]", info, maxsplit=1)[0] if info else ""
-        return lang.startswith(("py", "ipython")) and not lang.startswith("pycon")
-
-
-@dataclass
-class Block:
-    """A runnable block with the expected-output fence that follows it (if any)."""
-
-    fence: Fence
-    expected: Fence | None
-
-
-def parse(path: Path, text: str | None = None) -> list[Fence]:
-    """Every fenced block of a Markdown file (or of ``text``, read from ``path``), in order.
-
-    This is the project's one fence parser: the inventory, the runner, the updater, the
-    linter and the notebook hook (``docs/_plugins/notebooks.py``) all read blocks through it.
-
-    Raises:
-        ValueError: for a fence that is never closed, naming the file and line.
-    """
-    lines = (path.read_text(encoding="utf-8") if text is None else text).splitlines()
-    fences: list[Fence] = []
-    i = 0
-    while i < len(lines):
-        m = _FENCE.match(lines[i])
-        if not m:
-            i += 1
-            continue
-        indent, fence, info = m.group("indent"), m.group("fence"), m.group("info")
-        j = i + 1
-        while j < len(lines) and not (
-            lines[j].strip().startswith(fence) and lines[j].strip().strip(fence[0]) == ""
-        ):
-            j += 1
-        if j == len(lines):
-            raise ValueError(f"{path}:{i + 1}: fence {fence!r} is never closed")
-        body = [
-            line[len(indent) :] if line.startswith(indent) else line.lstrip()
-            for line in lines[i + 1 : j]
-        ]
-        fences.append(Fence(path, i, j, indent, fence, info, body))
-        i = j + 1
-    return fences
-
-
-_INCLUDE = re.compile(r"""--8<--\s+(["'])(?P<file>[^"':]+)(?::(?P<section>[\w-]+))?\1""")
-
-
-def included_lines(line: str) -> list[str]:
-    """The lines a ``--8<-- "file:section"`` include line brings in (pymdownx.snippets: the
-    lines between ``--8<-- [start:section]`` and ``--8<-- [end:section]``, the marker lines
-    left out, or the whole file without a section).
-
-    Raises:
-        ValueError: for a line that is not an include, a missing file or section.
-    """
-    m = _INCLUDE.search(line)
-    if not m:
-        raise ValueError(f"not a snippet include: {line!r}")
-    source = (ROOT / m.group("file")).read_text(encoding="utf-8").splitlines()
-    section = m.group("section")
-    if section is None:
-        return [s for s in source if "--8<-- [" not in s]
-    try:
-        start = source.index(next(s for s in source if s.strip().endswith(f"[start:{section}]")))
-        end = source.index(next(s for s in source if s.strip().endswith(f"[end:{section}]")))
-    except StopIteration:
-        raise ValueError(f"{m.group('file')} has no section {section!r}") from None
-    return [s for s in source[start + 1 : end] if "--8<-- [" not in s]
-
-
-def markdown_files() -> list[Path]:
-    """Every page of the site, and the README (its example is code a reader copies too)."""
-    pages = sorted(p for p in DOCS.rglob("*.md") if "_plugins" not in p.parts)
-    return [*pages, ROOT / "README.md"]
-
-
-def pages_with_output() -> list[Path]:
-    """The site's pages that show at least one block's output."""
-    pages = [p for p in markdown_files() if p.is_relative_to(DOCS)]
-    return [p for p in pages if any(b.expected for b in blocks(p))]
 
 
 # the front-matter key that records which versions a page's outputs came from
@@ -197,21 +49,12 @@ def installed_versions() -> dict[str, str]:
     }
 
 
-def _front_matter(lines: list[str]) -> tuple[int, int] | None:
-    """Indices of the opening and closing ``---`` of the page's front matter, if any."""
-    if lines and lines[0] == "---":
-        for k in range(1, len(lines)):
-            if lines[k] == "---":
-                return 0, k
-    return None
-
-
 def recorded_versions(path: Path) -> dict[str, str] | None:
     """The versions ``path``'s front matter says its outputs came from (None if it says none)."""
     import yaml
 
     lines = path.read_text(encoding="utf-8").splitlines()
-    bounds = _front_matter(lines)
+    bounds = front_matter_bounds(lines)
     if bounds is None:
         return None
     meta = yaml.safe_load("\n".join(lines[bounds[0] + 1 : bounds[1]])) or {}
@@ -226,10 +69,10 @@ def record_versions(path: Path, versions: dict[str, str] | None) -> bool:
     """
     text = path.read_text(encoding="utf-8")
     lines = text.splitlines()
-    bounds = _front_matter(lines)
+    bounds = front_matter_bounds(lines)
     if bounds is None:
         if versions is not None and path.parent == DOCS:
-            raise ValueError(f"{_display(path)}: a page with outputs needs front matter")
+            raise ValueError(f"{display(path)}: a page with outputs needs front matter")
         return False
     start, end = bounds
     meta = lines[start + 1 : end]
@@ -246,33 +89,6 @@ def record_versions(path: Path, versions: dict[str, str] | None) -> bool:
         path.write_text(new, encoding="utf-8")
         return True
     return False
-
-
-def blocks(path: Path) -> list[Block]:
-    """Runnable Python and shell blocks of ``path`` with their expected-output fences."""
-    lines = path.read_text(encoding="utf-8").splitlines()
-    fences = parse(path)
-    out: list[Block] = []
-    for k, fence in enumerate(fences):
-        if not (fence.runnable or fence.shell):
-            continue
-        expected = None
-        if k + 1 < len(fences):
-            between = [line.strip() for line in lines[fence.end + 1 : fences[k + 1].start]]
-            if [line for line in between if line] == [MARKER]:
-                expected = fences[k + 1]
-        out.append(Block(fence, expected))
-    return out
-
-
-def problems(paths: list[Path] | None = None) -> list[str]:
-    """Fences that look like Python but are neither runnable nor a package-source include."""
-    found = []
-    for path in paths or markdown_files():
-        for fence in parse(path):
-            if fence.python_looking and not (fence.runnable or fence.include):
-                found.append(f"{fence.location}: untested fence {fence.fence}{fence.info.strip()}")
-    return found
 
 
 @dataclass
@@ -345,7 +161,7 @@ def _todo(page_blocks: list[Block]) -> list[list[str]]:
 def run_page(
     page_blocks: list[Block], config: Config | None = None, *, mode: str = "page"
 ) -> list[Result]:
-    """Run blocks in one fresh interpreter (``tools/blockrunner.py``) under ``config`` (None:
+    """Run blocks in one fresh interpreter (``docsite/blockrunner.py``) under ``config`` (None:
     this machine's kernels, the caller's threads): with ``mode="page"`` top to bottom in one
     namespace, as the page's notebook runs them (a block that changes PyTorch's or NumPy's global
     settings fails); with ``mode="alone"`` each block on its own, as a reader who pastes only it
@@ -375,15 +191,17 @@ def run_block(fence: Fence, config: Config | None = None) -> Result:
     return result
 
 
-RUNNER = ROOT / "tools" / "blockrunner.py"
+RUNNER = Path(__file__).resolve().parent / "blockrunner.py"
 CACHE = ROOT / ".cache" / "docblocks"
 
 
 def _fingerprint() -> str:
     """What every block's output depends on besides its own code and configuration: the
-    package's source, the runner, the installed versions and this CPU."""
+    package's source, the runner, the locked dependencies, the installed versions and this
+    CPU."""
     digest = hashlib.sha256()
-    for path in sorted([*(ROOT / "nnbasics").rglob("*.py"), RUNNER, ROOT / "pyproject.toml"]):
+    locked = [RUNNER, ROOT / "pyproject.toml", ROOT / "constraints.txt"]
+    for path in sorted([*(ROOT / "nnbasics").rglob("*.py"), *locked]):
         digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes())
     from importlib.metadata import version
 
@@ -585,7 +403,7 @@ def update(paths: list[Path], jobs: int | None = None) -> int:
         if reports:
             bad += len(reports)
             print("\n".join(reports), file=sys.stderr)
-            print(f"NOT UPDATED {_display(path)}: fix the blocks above first", file=sys.stderr)
+            print(f"NOT UPDATED {display(path)}: fix the blocks above first", file=sys.stderr)
             continue
         stable = [
             (block, next(iter(found.results[block.fence.location].values())))
@@ -595,7 +413,7 @@ def update(paths: list[Path], jobs: int | None = None) -> int:
         prints = any(block.expected for block in blocks(path))
         changed = record_versions(path, versions if prints else None) or changed
         if changed:
-            print(f"updated {_display(path)}")
+            print(f"updated {display(path)}")
     print(_summary(found))
     return 1 if bad else 0
 
@@ -677,62 +495,26 @@ def format_blocks(paths: list[Path]) -> int:
             lines[fence.start + 1 : fence.end] = body
         if lines != original:
             path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-            print(f"formatted {_display(path)}")
+            print(f"formatted {display(path)}")
     return 0
 
 
-def save_page_runs(paths: list[Path], folder: Path, config: Config = TEST_CONFIG) -> int:
-    """Run each page top to bottom under ``config`` (:func:`run_page`) and write its results to
-    ``folder/``:func:`run_file` as soon as it is done: the test session started this in
-    the background and reads each page's file when a test asks for it."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for path in paths:
-        page_blocks = blocks(path)
-        results = run_page(page_blocks, config)
-        found = {b.fence.location: vars(r) for b, r in zip(page_blocks, results, strict=True)}
-        partial = folder / f"{run_file(path)}.tmp"
-        partial.write_text(json.dumps(found), encoding="utf-8")
-        partial.replace(folder / run_file(path))
-    return 0
+def page_results(
+    path: Path, config: Config = TEST_CONFIG, *, use_cache: bool = True
+) -> tuple[dict[str, Result], bool]:
+    """Each block of ``path`` (by location) run top to bottom in a fresh interpreter under
+    ``config``, and whether the results came from the cache.
 
-
-def run_file(path: Path) -> str:
-    """The name of the file :func:`save_page_runs` writes ``path``'s results to: its path,
-    ``losses/scratch.md`` -> ``losses--scratch.md.json`` (two chapters may have a lesson of the
-    same name)."""
-    return _display(path).removeprefix("docs/").replace("/", "--") + ".json"
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    mode = parser.add_mutually_exclusive_group(required=True)
-    mode.add_argument("--update", action="store_true", help="rewrite expected outputs")
-    mode.add_argument("--check", action="store_true", help="fail on a stale expected output")
-    mode.add_argument("--lint", action="store_true", help="ruff check + format check")
-    mode.add_argument("--format", action="store_true", help="ruff format the blocks")
-    mode.add_argument(
-        "--save-runs", type=Path, metavar="FOLDER", help="run each page, results to FOLDER"
-    )
-    parser.add_argument("--jobs", type=int, help="parallel runs (default: one per core)")
-    parser.add_argument("files", nargs="*", type=Path, help="Markdown files (default: docs/)")
-    args = parser.parse_args(argv)
-    paths = [p.resolve() for p in args.files] or markdown_files()
-    bad = problems(paths)
-    if bad:
-        print("\n".join(bad), file=sys.stderr)
-        return 1
-    if args.update:
-        return update(paths, args.jobs)
-    if args.check:
-        return check(paths, args.jobs)
-    if args.format:
-        return format_blocks(paths)
-    if args.save_runs:
-        return save_page_runs(paths, args.save_runs)
-    status, report = lint(paths)
-    print(report, end="")
-    return status
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    The execution cache (``.cache/docblocks/``, :func:`_run_cached`) keys a page's run by the
+    blocks' code, the package's source, the runner, the locked dependencies, the installed
+    versions, the configuration and this CPU: an unchanged page is not run again. Only a run
+    whose every block succeeded is kept. The expected outputs are not part of the key: the
+    cached result is what the blocks print, compared with the page each time."""
+    page_blocks = blocks(path)
+    run = Run(path, config, "page")
+    if use_cache:
+        results, hit = _run_cached(run, page_blocks, _fingerprint())
+    else:
+        results, hit = run_page(page_blocks, config), False
+    found = {b.fence.location: r for b, r in zip(page_blocks, results, strict=True)}
+    return found, hit

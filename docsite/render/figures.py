@@ -1,4 +1,4 @@
-"""MkDocs hook: draw the figures the pages show, with ``nnbasics.plot``, at build time.
+"""Build step: draw the figures the pages show, with ``nnbasics.plot``, at build time.
 
 A page shows a figure with a line of its own::
 
@@ -49,12 +49,10 @@ from pathlib import Path
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 
-# the page manifest and the cache shared with the notebook hook live in tools/
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
-import pages
-import sitecache
+from docsite import cache as sitecache
+from docsite import pages
 
-log = logging.getLogger("mkdocs.hooks.figures")
+log = logging.getLogger("mkdocs.plugins.nnbasics.figures")
 
 # variant -> (the site's file for figure NAME, the cache's subfolder); the dark one is shown
 # only in Material's dark palette ("slate"), the light one only in the light palette
@@ -66,7 +64,6 @@ FIGURE_LINE = re.compile(
 )
 SVG_SIZE = re.compile(r'<svg\b[^>]*?\bwidth="([0-9.]+)pt" height="([0-9.]+)pt"')
 # the size in CSS px of the light figures drawn by the last on_files, by name
-_sizes: dict[str, tuple[int, int]] = {}
 
 
 def _fresh_nnbasics() -> None:
@@ -137,7 +134,9 @@ def svg_size(svg: str) -> tuple[int, int]:
     return tuple(round(float(v) * 4 / 3) for v in match.groups())
 
 
-def on_files(files: Files, config) -> Files:
+def add_figures(files: Files, config) -> dict[str, tuple[int, int]]:
+    """Draw (or take from the cache) every figure the pages show, in both variants, and add
+    them to ``files``; each figure's size in pixels."""
     _fresh_nnbasics()
     from nnbasics import plot
 
@@ -161,12 +160,12 @@ def on_files(files: Files, config) -> Files:
     )
     cache = sitecache.cache_dir(config.config_file_path if config else None)
     drawn = 0
-    _sizes.clear()
+    sizes: dict[str, tuple[int, int]] = {}
     for name, function in wanted.items():
         keys = {v: figure_key(function, package, font, v) for v in VARIANTS}
         svgs, new = _draw(plot, name, function, keys, cache)
         drawn += new
-        _sizes[name] = svg_size(svgs["light"])
+        sizes[name] = svg_size(svgs["light"])
         for variant, svg in svgs.items():
             files.append(File.generated(config, VARIANTS[variant][0].format(name), content=svg))
     log.info(
@@ -176,7 +175,7 @@ def on_files(files: Files, config) -> Files:
         cache,
         time.perf_counter() - start,
     )
-    return files
+    return sizes
 
 
 def _images(urls: dict[str, str], alt: str, size: tuple[int, int]) -> str:
@@ -189,12 +188,14 @@ def _images(urls: dict[str, str], alt: str, size: tuple[int, int]) -> str:
     )
 
 
-def figure_html(name: str, alt: str, caption: str, number: int, urls: dict[str, str]) -> str:
+def figure_html(
+    name: str, alt: str, caption: str, number: int, urls: dict[str, str], size: tuple[int, int]
+) -> str:
     """A numbered figure with its caption, and its enlarged copy (see the module docstring).
 
     One element, on one line: Markdown ends a raw HTML block at the first closing tag of the
     element that opens it, and would put anything after ``</figure>`` in a paragraph."""
-    images = _images(urls, alt, _sizes[name])
+    images = _images(urls, alt, size)
     anchor = f"fig-{name}"
     return (
         f'<figure class="nn-figure" id="{anchor}">'
@@ -205,7 +206,7 @@ def figure_html(name: str, alt: str, caption: str, number: int, urls: dict[str, 
     )
 
 
-def on_page_markdown(markdown: str, page, config, files: Files) -> str:
+def figures_markdown(markdown: str, page, files: Files, sizes: dict[str, tuple[int, int]]) -> str:
     """Each figure line becomes a numbered figure with its caption (see the module
     docstring).
 
@@ -245,6 +246,6 @@ def on_page_markdown(markdown: str, page, config, files: Files) -> str:
             variant: files.get_file_from_path(pattern.format(name)).url_relative_to(page.file)
             for variant, (pattern, _) in VARIANTS.items()
         }
-        block = figure_html(name, match["alt"], caption, number, urls)
+        block = figure_html(name, match["alt"], caption, number, urls, sizes[name])
         lines[k] = f"\n{match['indent']}{block}\n\n"
     return "".join(lines)

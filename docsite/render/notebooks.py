@@ -1,4 +1,4 @@
-"""MkDocs hook: every page's code as a Jupyter notebook, generated at build time.
+"""Build step: every page's code as a Jupyter notebook, generated at build time.
 
 * ``notebooks/<page>.ipynb``: the page's runnable ```` ```python ```` blocks, in order, each
   under the heading it sits in; every page gets a "下载 Notebook" link to it. The test of
@@ -6,7 +6,7 @@
   namespace: these cells, in this order (with the page's shell blocks between them).
 * ``training-notebook.ipynb``: the same for the 完整训练示例 page plus its loss curve,
   executed here during the build (nbclient, every cell time-limited) and rendered with its
-  outputs by mkdocs-jupyter. The executed notebook is cached (``tools/sitecache.py``) by a
+  outputs by mkdocs-jupyter. The executed notebook is cached (``docsite/cache.py``) by a
   hash of its cells, the package's source and the library versions: an unchanged one is
   not executed again, under ``mkdocs serve`` or in the next build.
 
@@ -29,7 +29,6 @@ import logging
 import posixpath
 import re
 import shutil
-import sys
 import tempfile
 import textwrap
 import time
@@ -37,30 +36,23 @@ from pathlib import Path
 from typing import NamedTuple
 
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.toc import get_toc
 
-# the fence parser and the page manifest live in tools/ (shared with the tests and the Makefile)
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
-import docblocks
-import pages
-import sitecache
+from docsite import cache as sitecache
+from docsite import markdown as pagemarkdown
+from docsite import pages
 
 HEADING = re.compile(r"^(#{1,3})\s+(.+?)\s*$")
 COMMENT = re.compile(r"<!--.*?-->", re.S)
-log = logging.getLogger("mkdocs.hooks.notebooks")
+log = logging.getLogger("mkdocs.plugins.nnbasics.notebooks")
 CELL_TIMEOUT = 300
-# the notebook executed at build time, and the page whose blocks it runs (the page manifest)
-((EXECUTED, EXECUTED_FROM),) = pages.GENERATED.items()
 # the page's figure the executed notebook draws again, and the cell that draws it
 LOSS_CURVE_FIGURE = "training-loss-curve"
 LOSS_CURVE = (
     "from nnbasics.plot import training_loss_curve\n\n"
     "fig = training_loss_curve()  # 用 nnbasics.training.fit 重跑完整示例并画出损失曲线"
 )
-# its alt text in the rendered notebook: the page's own, read at build time
-_alt = ["完整训练示例的损失曲线"]
 
 
 ITEM = re.compile(r"^(\s*)\d+\.\s+")  # a numbered list item (an exercise)
@@ -125,7 +117,7 @@ def cells_of(markdown: str, path: Path = Path("page.md")) -> tuple[str, list[Cel
     """The page title and its runnable Python blocks, each with its heading and (for an
     exercise's answer) the question it answers."""
     lines = markdown.splitlines()
-    fences = docblocks.parse(path, markdown)
+    fences = pagemarkdown.parse(path, markdown)
     inside = {k for f in fences for k in range(f.start, f.end + 1)}  # no headings in code
     headings = [
         (k, m.group(1), m.group(2))
@@ -237,7 +229,7 @@ def notebook(
     return json.dumps(nb, ensure_ascii=False, indent=1) + "\n"
 
 
-def execute(source: str, cwd: Path) -> str:
+def execute(source: str, cwd: Path, name: str = "notebook") -> str:
     """Run a notebook top to bottom in a fresh kernel (bounded: a cell that runs over
     ``CELL_TIMEOUT`` seconds, a kernel that does not start, or an error fails the build)."""
     import nbformat
@@ -253,23 +245,24 @@ def execute(source: str, cwd: Path) -> str:
         resources={"metadata": {"path": str(cwd)}},
     )
     client.execute()
-    log.info("executed %s in %.1f s", EXECUTED, time.perf_counter() - start)
+    log.info("executed %s in %.1f s", name, time.perf_counter() - start)
     return nbformat.writes(nb) + "\n"
 
 
-def _executed(source: str, cwd: Path, config_file: str | None) -> str:
+def _executed(source: str, cwd: Path, config_file: str | None, name: str) -> str:
     """The notebook executed, from the cache when neither it nor the package has changed."""
     import nnbasics
 
     package = sitecache.package_source(Path(nnbasics.__file__).parent)
     key = sitecache.digest(source, package, sitecache.versions())
     cache = sitecache.cache_dir(config_file)
-    executed = sitecache.read(cache, "training-notebook", key, ".ipynb")
+    entry = Path(name).stem
+    executed = sitecache.read(cache, entry, key, ".ipynb")
     if executed is None:
-        executed = execute(source, cwd)
-        sitecache.write(cache, "training-notebook", key, ".ipynb", executed)
+        executed = execute(source, cwd, name)
+        sitecache.write(cache, entry, key, ".ipynb", executed)
     else:
-        log.info("%s unchanged: its outputs come from %s", EXECUTED, cache)
+        log.info("%s unchanged: its outputs come from %s", name, cache)
     return executed
 
 
@@ -285,8 +278,18 @@ def _pages(files: Files) -> list[File]:
     return [f for f in files.documentation_pages() if f.src_uri.endswith(".md") and f.abs_src_path]
 
 
-@event_priority(100)  # before mkdocs-jupyter turns the generated notebook into a page
-def on_files(files: Files, config) -> Files:
+class Built(NamedTuple):
+    """What :func:`add_notebooks` made that later steps need: each executed notebook's alt text
+    for its figure, and the temporary folders to remove after the build."""
+
+    alts: dict[str, str]
+    folders: list[Path]
+
+
+def add_notebooks(files: Files, config) -> Built:
+    """A notebook for every page with blocks, and each executed notebook of
+    :data:`docsite.pages.GENERATED` run and added as a page of its own."""
+    built = Built({}, [])
     for page in _pages(files):
         source = Path(page.abs_src_path)
         title, cells = cells_of(source.read_text(encoding="utf-8"), source)
@@ -296,7 +299,9 @@ def on_files(files: Files, config) -> Files:
         src_dir = posixpath.dirname(page.src_uri)
         nb = notebook(title, url, cells, src_dir=src_dir)
         files.append(File.generated(config, notebook_name(page.src_uri), content=nb))
-        if page.src_uri == EXECUTED_FROM:
+        for executed_name, executed_from in pages.GENERATED.items():
+            if page.src_uri != executed_from:
+                continue
             extra = [
                 {"cell_type": "markdown", "metadata": {}, "source": "## 损失曲线"},
                 {
@@ -311,22 +316,21 @@ def on_files(files: Files, config) -> Files:
                 title + "（Notebook）", url, cells, extra, page_title=title, src_dir=src_dir
             )
             folder = Path(tempfile.mkdtemp(prefix="nnbasics-notebook-"))
-            _folders.append(folder)
-            (folder / EXECUTED).write_text(
-                _executed(intro, folder, config.config_file_path), encoding="utf-8"
+            built.folders.append(folder)
+            (folder / executed_name).write_text(
+                _executed(intro, folder, config.config_file_path, executed_name), encoding="utf-8"
             )
-            _alt[0] = _loss_curve_alt(source)
-            files.append(File(EXECUTED, str(folder), config.site_dir, config.use_directory_urls))
-    return files
+            built.alts[executed_name] = _loss_curve_alt(source)
+            files.append(
+                File(executed_name, str(folder), config.site_dir, config.use_directory_urls)
+            )
+    return built
 
 
-_folders: list[Path] = []
-
-
-def on_post_build(config) -> None:
-    """Remove the temporary folders of the executed notebook (it has been copied)."""
-    while _folders:
-        shutil.rmtree(_folders.pop(), ignore_errors=True)
+def remove_folders(built: Built) -> None:
+    """Remove the temporary folders of the executed notebooks (they have been copied)."""
+    while built.folders:
+        shutil.rmtree(built.folders.pop(), ignore_errors=True)
 
 
 def _text(value: str | list[str]) -> str:
@@ -385,11 +389,10 @@ def notebook_markdown(nb: dict, alt: str = "", download: str = "") -> str:
     return "\n\n".join(parts) + "\n"
 
 
-@event_priority(100)  # before math.py, which renders the formulas of the Markdown cells
-def on_page_content(content: str, page, config, files) -> str:
+def executed_page(content: str, page, config, alts: dict[str, str]) -> str:
     """The executed notebook's page, rendered by the site's Markdown instead of nbconvert's
     template (see the module's docstring), and its table of contents from the same headings."""
-    if page.file.src_uri != EXECUTED:
+    if page.file.src_uri not in alts:
         return content
     import markdown
 
@@ -398,23 +401,23 @@ def on_page_content(content: str, page, config, files) -> str:
         extensions=config.markdown_extensions, extension_configs=config.mdx_configs or {}
     )
     # mkdocs-jupyter copies the notebook beside its page (include_source)
-    content = md.convert(notebook_markdown(nb, _alt[0], download=EXECUTED))
+    name = page.file.src_uri
+    content = md.convert(notebook_markdown(nb, alts[name], download=name))
     page.toc = get_toc(getattr(md, "toc_tokens", []))
     return content
 
 
-@event_priority(60)  # before pagemeta.py (priority 50), which shows the links under the title
-def on_page_markdown(markdown: str, page, config, files) -> str:
-    """The page's notebook links, left in ``page.meta["header_links"]`` for pagemeta.py,
-    the one hook that writes under a page's title."""
+def header_links(page, files) -> str:
+    """The page's notebook links, for :func:`docsite.render.pagemeta.page_header` to show
+    under its title ("" for a page without a notebook)."""
     name = notebook_name(page.file.src_uri)
     if files.get_file_from_path(name) is None:
-        return markdown
+        return ""
     here = posixpath.dirname(page.file.src_uri) or "."
     link = posixpath.relpath(name, here)
     links = [f'[下载 Notebook]({link}){{ .md-button download="{Path(name).name}" }}']
-    if page.file.src_uri == EXECUTED_FROM:
-        executed = posixpath.relpath(EXECUTED, here)
-        links.append(f"[查看执行后的 Notebook]({executed}){{ .md-button }}")
-    page.meta["header_links"] = " ".join(links)
-    return markdown
+    for executed_name, executed_from in pages.GENERATED.items():
+        if page.file.src_uri == executed_from:
+            executed = posixpath.relpath(executed_name, here)
+            links.append(f"[查看执行后的 Notebook]({executed}){{ .md-button }}")
+    return " ".join(links)

@@ -1,7 +1,7 @@
-"""MkDocs hook: what Material's search index holds, so that the results read well.
+"""Build step: what Material's search index holds, so that the results read well.
 
 * Formulas. Material indexes the text of a page, and the text of a MathML formula
-  (docs/_plugins/math.py renders them at build time) is its symbols run together: the
+  (docsite/render/mathml.py renders them at build time) is its symbols run together: the
   cross-entropy formula came out in the result previews as "L=−1N∑i=1Nlog⁡pi,yi…". The index
   gets a readable form instead: a formula that reads on one line (letters, numbers and
   operators: θ, 1/(1−p), W×B, log 2; a short script Unicode can write: x², w⊤, W₁, xᵢ) as
@@ -28,13 +28,13 @@ from __future__ import annotations
 import html
 import json
 import re
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import event_priority
+
+from docsite import glossary, pages
 
 MATH = re.compile(r"<math\b[^>]*>(.*?)</math>", re.S)
 ELIDED = "…"
@@ -125,18 +125,19 @@ def index_html(content: str) -> str:
     return MATH.sub(lambda m: html.escape(formula_text(m.group(1)), quote=False), content)
 
 
-@event_priority(-100)  # after the search plugin's own on_config, which creates its index
-def on_config(config: Any, **_: Any) -> Any:
+def readable_formulas(config: Any) -> None:
+    """Let Material's search index read each formula as text (its own on_config must have
+    created the index)."""
     search = config.plugins.get("material/search")
     index = getattr(search, "search_index", None)
     if index is None or not hasattr(index, "add_entry_from_context"):
         raise PluginError(
-            "docs/_plugins/searchindex.py: Material's search plugin has no search_index; "
-            "check whether the hook still fits its version"
+            "docsite/render/searchindex.py: Material's search plugin has no search_index; "
+            "check whether this step still fits its version"
         )
     add_entry = index.add_entry_from_context
     if getattr(add_entry, "readable_formulas", False):
-        return config  # mkdocs serve: already wrapped
+        return  # mkdocs serve: already wrapped
 
     def add_entry_with_readable_formulas(page: Any) -> None:
         content = page.content
@@ -148,7 +149,6 @@ def on_config(config: Any, **_: Any) -> Any:
 
     add_entry_with_readable_formulas.readable_formulas = True
     index.add_entry_from_context = add_entry_with_readable_formulas
-    return config
 
 
 def tidy(index: dict[str, Any]) -> dict[str, Any]:
@@ -188,10 +188,6 @@ def add_terms(index: dict[str, Any], defined: dict[str, list[str]]) -> dict[str,
 
 def _defined() -> dict[str, list[str]]:
     """Page URL -> the names (preferred and others) of the glossary terms it defines."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
-    import glossary
-    import pages
-
     names = {name: term for term in glossary.terms() for name in (term.zh, *term.variants)}
     found: dict[str, list[str]] = {}
     for name, term in names.items():
@@ -208,8 +204,8 @@ def _defined() -> dict[str, list[str]]:
     return found
 
 
-@event_priority(-100)  # after the search plugin has written the index
-def on_post_build(config: Any, **_: Any) -> None:
+def add_terms_to_index(config: Any) -> None:
+    """The written search index tidied, with the glossary's terms on their lessons' entries."""
     path = Path(config["site_dir"]) / "search" / "search_index.json"
     if not path.is_file():
         raise PluginError(f"{path}: no search index to tidy")

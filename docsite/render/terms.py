@@ -1,5 +1,5 @@
-"""MkDocs hook: the site's terminology (``docs/_data/glossary.yml``, read by ``tools/glossary.py``)
-for the 术语表 page and for search.
+"""The build's terminology step: the site's terms (``docs/_data/glossary.yml``, read by
+``docsite/glossary.py``) for the 术语表 page and for search.
 
 - jieba, which Material's search plugin uses to split the pages' Chinese into words, keeps
   every term whole (梯度消失, 标签平滑, 过拟合 …): searching for a term finds the term, not
@@ -17,20 +17,19 @@ for the 术语表 page and for search.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import jieba
 from mkdocs.exceptions import PluginError
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
-import glossary
+from docsite import glossary
 
 MARKER = "<!-- glossary -->"
 
 
-def on_config(config: Any, **_: Any) -> Any:
+def segment_terms_whole() -> None:
+    """Make jieba cut every glossary name out whole when it segments the pages for search."""
     try:
         glossary.terms.cache_clear()
         words = glossary.words()
@@ -40,10 +39,10 @@ def on_config(config: Any, **_: Any) -> Any:
     for word in words:
         # add_word without a frequency gives the word just enough weight to be cut out whole
         jieba.add_word(word)
-    return config
 
 
-def on_page_markdown(markdown: str, page: Any, **_: Any) -> str:
+def glossary_table(markdown: str, page: Any) -> str:
+    """The 术语表 page with its table in place of the marker line."""
     if page.file.src_uri != glossary.PAGE:
         return markdown
     if MARKER not in markdown:
@@ -69,19 +68,15 @@ def fix_search_worker(site_dir: Path) -> None:
         if code.count(WORKER_LOOP) != 1:
             raise PluginError(
                 f"{worker.name}: Material's query segmentation changed; check whether "
-                "docs/_plugins/glossary.py still needs to fix it"
+                "docsite/render/terms.py still needs to fix it"
             )
         worker.write_text(code.replace(WORKER_LOOP, WORKER_FIXED), encoding="utf-8")
 
 
-def on_post_build(config: Any, **_: Any) -> None:
+def write_search_terms(config: Any) -> None:
+    """The search worker fixed, and the glossary's words and synonyms for the search box."""
     fix_search_worker(Path(config["site_dir"]))
     data = {"words": glossary.words(), "synonyms": glossary.synonyms()}
     path = Path(config["site_dir"]) / "search" / "glossary.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-
-
-def on_serve(server: Any, **_: Any) -> Any:
-    server.watch(str(glossary.DATA))
-    return server

@@ -8,7 +8,7 @@ overview's front matter with ``section: true``. Every other page of a chapter is
 (:func:`lesson_size`: its main path, what is not collapsed, reads in at most
 :data:`LESSON_MINUTES` minutes and runs at most :data:`LESSON_BLOCKS` blocks).
 
-    >>> import pages
+    >>> from docsite import pages
     >>> [p.url for p in pages.section_pages()][:2]
     ['perceptron/', 'activations/']
 """
@@ -22,8 +22,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import docblocks
 import yaml
+
+from docsite.markdown import body, front_matter, included_lines, main_path, parse
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -42,14 +43,11 @@ COMMENT = re.compile(r"<!--.*?-->", re.S)
 HAN_PER_MINUTE = 300  # Chinese characters
 LATIN_WORDS_PER_MINUTE = 200
 CODE_LINES_PER_MINUTE = 15  # code and printed output, read line by line
-# a collapsed block (pymdownx.details "???", not the open "???+"): proof and reference, one
-# click away, not on the main path
-COLLAPSED = re.compile(r"^(?P<indent>[ \t]*)\?\?\? ")
 # how a page shows a figure drawn by nnbasics.plot: ![alt text](figures/name.svg), where the
-# name is the plot function's with hyphens (docs/_plugins/figures.py draws what pages name)
+# name is the plot function's with hyphens (docsite/render/figures.py draws what pages name)
 FIGURE = re.compile(r"!\[([^\]]*)\]\(figures/([a-z0-9-]+)\.svg\)")
 # pages made at build time, not files in docs/: the executed notebook and the page it comes
-# from (docs/_plugins/notebooks.py reads this)
+# from (docsite/render/notebooks.py reads this)
 GENERATED = {"training-notebook.ipynb": "training/full-example.md"}
 
 
@@ -96,18 +94,6 @@ class Page:
 
 def _line_of(text: str, needle: str) -> int:
     return next((k + 1 for k, line in enumerate(text.splitlines()) if needle in line), 0)
-
-
-def front_matter(path: Path) -> dict[str, Any]:
-    """The YAML front matter of a Markdown page ({} when it has none)."""
-    text = path.read_text(encoding="utf-8")
-    if not text.startswith("---\n"):
-        return {}
-    end = text.find("\n---\n", 4)
-    if end < 0:
-        raise ValueError(f"{path.relative_to(ROOT)}:1: front matter is never closed")
-    meta = yaml.safe_load(text[4:end]) or {}
-    return meta if isinstance(meta, dict) else {}
 
 
 def _walk(nav: list[Any]) -> list[tuple[str, str]]:
@@ -169,33 +155,6 @@ def chapter_pages(chapter: str, config: Path = CONFIG) -> list[Page]:
     return [p for p in pages(config) if p.chapter == chapter]
 
 
-def main_path(markdown: str) -> str:
-    """``markdown`` without its collapsed blocks (``??? ...`` and everything indented under
-    it): what a reader reads and runs without opening anything."""
-    kept: list[str] = []
-    inside: int | None = None  # the indent of the collapsed block being skipped
-    for line in markdown.split("\n"):
-        if inside is not None:
-            if not line.strip() or len(line) - len(line.lstrip()) > inside:
-                continue
-            inside = None
-        m = COLLAPSED.match(line)
-        if m:
-            inside = len(m["indent"].expandtabs(4))
-            continue
-        kept.append(line)
-    return "\n".join(kept)
-
-
-def body(path: Path) -> str:
-    """A page's Markdown without its front matter."""
-    text = path.read_text(encoding="utf-8")
-    if text.startswith("---\n"):
-        end = text.find("\n---\n", 4)
-        text = text[end + 5 :] if end >= 0 else text
-    return text
-
-
 def markdown_pages(config: Path = CONFIG) -> list[Page]:
     """The nav's Markdown pages (not the notebook)."""
     return [p for p in pages(config) if p.src.endswith(".md")]
@@ -224,11 +183,11 @@ def reading_minutes(markdown: str, path: Path) -> float:
     lines = markdown.splitlines()
     fenced: set[int] = set()
     code = 0
-    for fence in docblocks.parse(path, markdown):
+    for fence in parse(path, markdown):
         fenced.update(range(fence.start, fence.end + 1))
         for line in fence.body:
             if fence.include and line.strip():
-                code += sum(1 for s in docblocks.included_lines(line) if s.strip())
+                code += sum(1 for s in included_lines(line) if s.strip())
             elif line.strip():
                 code += 1
     prose = COMMENT.sub("", "\n".join(s for k, s in enumerate(lines) if k not in fenced))
@@ -251,16 +210,5 @@ def lesson_size(path: Path) -> LessonSize:
     """The size of a page's main path (:func:`main_path`): its reading time and its runnable
     blocks."""
     text = main_path(body(path))
-    runnable = sum(1 for fence in docblocks.parse(path, text) if fence.runnable)
+    runnable = sum(1 for fence in parse(path, text) if fence.runnable)
     return LessonSize(reading_minutes(text, path), runnable)
-
-
-if __name__ == "__main__":  # python tools/pages.py [FILE ...]: the main path of each page
-    import sys
-
-    files = [Path(a).resolve() for a in sys.argv[1:]] or [p.path for p in markdown_pages()]
-    for file in files:
-        size = lesson_size(file)
-        limits = f"> {LESSON_MINUTES} min or > {LESSON_BLOCKS} blocks"
-        verdict = "ok" if size.fits else f"TOO LONG ({limits})"
-        print(f"{file.relative_to(DOCS)}: {size.minutes:.1f} min, {size.blocks} blocks  {verdict}")
