@@ -1,6 +1,6 @@
-"""Issue "Deepen every page": on the built site, every section page carries formulas, a
-figure drawn by nnbasics.plot, from-scratch code with a PyTorch check, pitfalls and
-exercises; notebooks, API reference, tags, word counts, dates and change logs."""
+"""Each chapter, on the built site: formulas, a figure drawn by nnbasics.plot, from-scratch code
+with a PyTorch check, pitfalls and exercises; and what the build adds to every page: notebooks,
+the API reference, tags, word counts, dates and change logs."""
 
 from __future__ import annotations
 
