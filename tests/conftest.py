@@ -93,16 +93,15 @@ def tier(item: pytest.Item) -> str:
     return "unit"
 
 
-def pytest_itemcollected(item: pytest.Item) -> None:
-    """Each test's tier as a marker (``pytest -m unit``), before ``-m`` selects by it."""
-    item.add_marker(tier(item))
-
-
-@pytest.hookimpl(trylast=True)  # after -k and -m have deselected what will not run
+@pytest.hookimpl(tryfirst=True)  # before -m selects by the tiers given here
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """`make page`: only the tests of that page. The order: the one test that builds the site
+    """Each test's tier as a marker (``pytest -m unit``), the docs blocks of pytest-codeblocks
+    included (this hook sees every item; a conftest's per-item hooks see only its folder's).
+    `make page`: only the tests of that page. The order: the one test that builds the site
     first (under pytest-xdist one worker builds while the others run the rest), the tests
     that read the site last."""
+    for item in items:
+        item.add_marker(tier(item))
     if ONE_PAGE:
         keep = [item for item in items if any(_about_page(item, name) for name in ONE_PAGE)]
         config.hook.pytest_deselected(items=[item for item in items if item not in keep])

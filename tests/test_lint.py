@@ -1,5 +1,5 @@
-"""ruff lints and checks the formatting of the package, the tests and the build hooks; mypy
-type-checks the package strictly (it ships py.typed)."""
+"""ruff lints and checks the formatting of the package, docsite/, testkit/, the tests and the
+benchmarks; mypy type-checks the package strictly (it ships py.typed)."""
 
 import subprocess
 import sys
