@@ -24,6 +24,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 from torch.utils.data.distributed import DistributedSampler
 
+from nnbasics import checkpoint as _checkpoint
 from nnbasics import distributed as _distributed
 
 __all__ = [
@@ -340,284 +341,151 @@ def fit(
             or < 1, or a checkpoint that is unreadable or was saved from another model,
             optimizer or scheduler (nothing is overwritten then).
         FileNotFoundError: ``resume=True`` and ``checkpoint`` does not exist.
+        TypeError: ``amp`` is not ``True`` or ``False``, or ``distributed`` is not ``None``,
+            ``True`` or ``False``.
     """
-    _check_fit(epochs, loader, val_loader, max_grad_norm, log_every)
+    _check_fit(
+        loader,
+        val_loader,
+        epochs=epochs,
+        max_grad_norm=max_grad_norm,
+        log_every=log_every,
+        checkpoint=checkpoint,
+        resume=resume,
+        early_stopping=early_stopping,
+    )
+    settings = _Settings(
+        epochs=epochs,
+        max_grad_norm=max_grad_norm,
+        device=resolve_device(device),
+        progress=progress,
+        log_every=log_every,
+        checkpoint=checkpoint,
+        resume=resume,
+        early_stopping=early_stopping,
+        restore_best=restore_best,
+        amp=amp,
+    )
+    with _process_group(distributed, settings.device) as ranks:
+        if ranks.device is not None:  # under torchrun on GPUs: this rank's own GPU
+            settings = dataclasses.replace(settings, device=ranks.device)
+        return _train(model, loader, criterion, optimizer, scheduler, val_loader, settings, ranks)
+
+
+@dataclass(frozen=True)
+class _Settings:
+    """The settings of one :func:`fit` call, checked (``amp`` is checked by
+    :func:`_grad_scaler`); see :func:`fit` for each one."""
+
+    epochs: int
+    max_grad_norm: float | None
+    device: torch.device | None
+    progress: bool | None
+    log_every: int | None
+    checkpoint: str | os.PathLike[str] | None
+    resume: bool
+    early_stopping: int | None
+    restore_best: bool
+    amp: bool
+
+
+def _check_fit(
+    loader: Iterable[Any],
+    val_loader: Iterable[Any] | None,
+    *,
+    epochs: int,
+    max_grad_norm: float | None,
+    log_every: int | None,
+    checkpoint: str | os.PathLike[str] | None,
+    resume: bool,
+    early_stopping: int | None,
+) -> None:
+    """fit's argument checks: a ValueError naming the argument and its value."""
+    _check_int("epochs", epochs, 1)
+    _check_loader("loader", loader)
+    if val_loader is not None:
+        _check_loader("val_loader", val_loader)
+    if max_grad_norm is not None and not (
+        isinstance(max_grad_norm, (int, float))
+        and max_grad_norm > 0
+        and math.isfinite(max_grad_norm)
+    ):
+        raise ValueError(f"max_grad_norm must be a finite number > 0, got {max_grad_norm!r}")
+    if log_every is not None:
+        _check_int("log_every", log_every, 1)
     if resume and checkpoint is None:
         raise ValueError("resume=True needs checkpoint=PATH, the file to resume from")
     if early_stopping is not None:
         _check_int("early_stopping", early_stopping, 1)
         if val_loader is None:
             raise ValueError("early_stopping needs a val_loader: it watches the validation loss")
-    dev = resolve_device(device)
-    ctx = _distributed.setup(dev) if _distributed.requested(distributed) else None
-    try:
-        return _fit(
-            model,
-            loader,
-            criterion,
-            optimizer,
-            epochs,
-            scheduler,
-            max_grad_norm,
-            dev if ctx is None or ctx.device is None else ctx.device,
-            val_loader,
-            progress,
-            log_every,
-            checkpoint,
-            resume,
-            early_stopping,
-            restore_best,
-            amp,
-            ctx,
-        )
-    finally:
-        if ctx is not None and ctx.owns_group:
-            torch.distributed.destroy_process_group()
 
 
-def _fit(
+def _train(
     model: nn.Module,
     loader: Iterable[Any],
     criterion: nn.Module,
     optimizer: torch.optim.Optimizer,
-    epochs: int,
     scheduler: Any,
-    max_grad_norm: float | None,
-    dev: torch.device | None,
     val_loader: Iterable[Any] | None,
-    progress: bool | None,
-    log_every: int | None,
-    checkpoint: str | os.PathLike[str] | None,
-    resume: bool,
-    early_stopping: int | None,
-    restore_best: bool,
-    amp: bool,
-    ctx: _distributed.Context | None,
+    settings: _Settings,
+    ranks: _Ranks,
 ) -> History:
-    """fit once its arguments are checked and its process group (if any) is set up."""
-    if dev is not None:
-        model.to(dev)
-    plateau = isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)
+    """fit once its arguments are checked and its process group (if any) is joined: the
+    article's epochs, each followed by validation, the scheduler, early stopping, the
+    checkpoint and the printed line."""
+    if settings.device is not None:
+        model.to(settings.device)
     params = list(model.parameters())  # what the article passes to clip_grad_norm_
     history = History()
-    stopper = _EarlyStopping(early_stopping)
-    scaler = _grad_scaler(amp, model)
+    stopper = _EarlyStopping(settings.early_stopping, settings.restore_best)
+    scaler = _grad_scaler(settings.amp, model)
+    saved = _checkpoint.Run(model, optimizer, scheduler, history, stopper, scaler)
     start = 0
-    if resume:
-        assert checkpoint is not None
-        start = _resume(checkpoint, model, optimizer, scheduler, loader, history, stopper, scaler)
-    trained: nn.Module = model
-    main = ctx is None or ctx.main
-    if ctx is not None:
-        loader = _distributed.shard(loader, ctx)
-        if val_loader is not None:
-            val_loader = _distributed.shard_for_evaluation(val_loader, ctx)
-        on_gpu = dev is not None and dev.type == "cuda"
-        trained = torch.nn.parallel.DistributedDataParallel(
-            model, device_ids=[dev] if on_gpu else None
-        )
-    with _progress_bar(progress if main else False, epochs, start) as bar:
-        write = bar.write if bar is not None else print
-        for epoch in range(start, epochs):
+    if settings.resume:
+        assert settings.checkpoint is not None
+        start = _checkpoint.load_run(settings.checkpoint, saved, loader)
+    trained, loader, val_loader = ranks.split(model, loader, val_loader, settings.device)
+    with _reporting(settings, start, ranks.main) as report:
+        for epoch in range(start, settings.epochs):
             if history.stopped_epoch is not None:
-                break
-            sampler = getattr(loader, "sampler", None)
-            if ctx is not None and isinstance(sampler, DistributedSampler):
-                sampler.set_epoch(epoch)
+                break  # stopped early (in this call, or in the run it resumed)
+            ranks.set_epoch(loader, epoch)
             history.lr.append(float(optimizer.param_groups[0]["lr"]))
-            if scaler is None:
-                train_loss = train_epoch(
-                    trained, loader, criterion, optimizer, max_grad_norm, dev, params=params
-                )
-            else:
-                train_loss = train_epoch_amp(
-                    trained, loader, criterion, optimizer, scaler, max_grad_norm, dev, params=params
-                )
-            if ctx is not None:
-                train_loss = _distributed.mean(train_loss, ctx)
+            train_loss = _train_one_epoch(
+                trained, loader, criterion, optimizer, scaler, settings, params=params
+            )
+            train_loss = ranks.mean(train_loss)
             history.train_loss.append(train_loss)
-            message = f"Epoch {epoch + 1}, Loss: {train_loss:.4f}"
-            monitored = train_loss
+            monitored = train_loss  # what ReduceLROnPlateau watches without a val_loader
+            val = None
             if val_loader is not None:
-                result = evaluate(model, val_loader, criterion, device=dev)
-                if ctx is not None:
-                    result = _combined(result, ctx)
-                assert result.loss is not None
-                history.val_loss.append(result.loss)
-                history.val_accuracy.append(result.accuracy)
-                monitored = result.loss
-                message += f", Val Loss: {result.loss:.4f}, Val Acc: {result.accuracy:.4f}"
-            if scheduler is not None:
-                if plateau:
-                    scheduler.step(monitored)
-                else:
-                    scheduler.step()
-            if stopper.patience is not None:
-                stopper.update(model, history, epoch + 1, restore_best)
-            if checkpoint is not None and main:
-                _save(
-                    checkpoint,
-                    model,
-                    optimizer,
-                    scheduler,
-                    loader,
-                    history,
-                    stopper,
-                    epoch + 1,
-                    scaler,
-                )
-            if bar is not None:
-                bar.update()
-                bar.set_postfix(loss=f"{train_loss:.4f}")
-            if main and log_every is not None and (epoch + 1) % log_every == 0:
-                write(message)
-            if main and history.stop_reason is not None and log_every is not None:
-                write(history.stop_reason)
-    if ctx is not None and checkpoint is not None:
-        torch.distributed.barrier()  # no rank returns before rank 0's last checkpoint is on disk
+                val = ranks.combined(evaluate(model, val_loader, criterion, device=settings.device))
+                assert val.loss is not None
+                history.val_loss.append(val.loss)
+                history.val_accuracy.append(val.accuracy)
+                monitored = val.loss
+            _step_scheduler(scheduler, monitored)
+            stopper.update(model, history, epoch + 1)
+            if settings.checkpoint is not None and ranks.main:
+                _checkpoint.save_run(settings.checkpoint, epoch + 1, saved, loader)
+            report.epoch_done(epoch + 1, train_loss, val, history.stop_reason)
+    if settings.checkpoint is not None:
+        ranks.wait_for_main()  # no rank returns before rank 0's last checkpoint is on disk
     return history
 
 
-def _combined(result: Evaluation, ctx: _distributed.Context) -> Evaluation:
-    """The evaluation of the whole validation set from each rank's share of it."""
-    assert result.loss is not None
-    loss, correct, seen = _distributed.total(
-        [result.loss * result.samples, round(result.accuracy * result.samples), result.samples],
-        ctx,
-    )
-    return Evaluation(loss=loss / seen, accuracy=correct / seen, samples=round(seen))
+def _step_scheduler(scheduler: Any, monitored: float) -> None:
+    """``scheduler.step()`` once per epoch; ``ReduceLROnPlateau`` gets the monitored loss."""
+    if scheduler is None:
+        return
+    if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+        scheduler.step(monitored)
+    else:
+        scheduler.step()
 
 
-class _EarlyStopping:
-    """The early-stopping state of a run: the lowest validation loss so far, its epoch and
-    weights, and how many epochs since then."""
-
-    def __init__(self, patience: int | None) -> None:
-        self.patience = patience
-        self.best: float | None = None
-        self.bad_epochs = 0
-        self.best_state: dict[str, torch.Tensor] | None = None
-
-    def update(self, model: nn.Module, history: History, epoch: int, restore: bool) -> None:
-        loss = history.val_loss[-1]
-        if self.best is None or loss < self.best:
-            self.best, self.bad_epochs = loss, 0
-            history.best_epoch = epoch
-            self.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-            return
-        self.bad_epochs += 1
-        assert self.patience is not None
-        if self.bad_epochs >= self.patience:
-            history.stopped_epoch = epoch
-            history.stop_reason = (
-                f"early stopping after epoch {epoch}: the validation loss has not improved "
-                f"for {self.patience} epochs (best {self.best:.4f} at epoch {history.best_epoch})"
-            )
-            if restore and self.best_state is not None:
-                model.load_state_dict(self.best_state)
-
-    def state_dict(self) -> dict[str, Any]:
-        return {"best": self.best, "bad_epochs": self.bad_epochs, "best_state": self.best_state}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.best, self.bad_epochs = state["best"], state["bad_epochs"]
-        self.best_state = state["best_state"]
-
-
-def _save(
-    path: str | os.PathLike[str],
-    model: nn.Module,
-    optimizer: torch.optim.Optimizer,
-    scheduler: Any,
-    loader: Iterable[Any],
-    history: History,
-    stopper: _EarlyStopping,
-    epoch: int,
-    scaler: torch.amp.GradScaler | None = None,
-) -> None:
-    from nnbasics import checkpoint
-
-    checkpoint.save(
-        path,
-        {
-            "epoch": epoch,
-            "classes": {
-                "model": type(model).__name__,
-                "optimizer": type(optimizer).__name__,
-                "scheduler": type(scheduler).__name__ if scheduler is not None else None,
-            },
-            "model": model.state_dict(),
-            "optimizer": optimizer.state_dict(),
-            "scheduler": scheduler.state_dict() if scheduler is not None else None,
-            "history": dataclasses.asdict(history),
-            "early_stopping": stopper.state_dict(),
-            "grad_scaler": scaler.state_dict() if scaler is not None else None,
-            "rng": checkpoint.rng_state(loader),
-        },
-    )
-
-
-def _resume(
-    path: str | os.PathLike[str],
-    model: nn.Module,
-    optimizer: torch.optim.Optimizer,
-    scheduler: Any,
-    loader: Iterable[Any],
-    history: History,
-    stopper: _EarlyStopping,
-    scaler: torch.amp.GradScaler | None = None,
-) -> int:
-    """Load the checkpoint at ``path`` into the run's objects; the number of finished epochs.
-
-    Everything is checked before anything is loaded: a checkpoint of another model,
-    optimizer or scheduler is one ValueError naming the mismatch.
-    """
-    from nnbasics import checkpoint
-
-    state = checkpoint.load(path)
-    where = f"checkpoint {str(path)!r}"
-    classes = state["classes"]
-    for role, obj in (("model", model), ("optimizer", optimizer), ("scheduler", scheduler)):
-        now = type(obj).__name__ if obj is not None else None
-        if classes[role] != now:
-            raise ValueError(f"{where} was saved with {role} {classes[role]}, this run has {now}")
-    _check_same_tensors(where, state["model"], model.state_dict())
-    saved_groups = [len(g["params"]) for g in state["optimizer"]["param_groups"]]
-    groups = [len(g["params"]) for g in optimizer.param_groups]
-    if saved_groups != groups:
-        raise ValueError(
-            f"{where} holds an optimizer with parameter groups of sizes {saved_groups}, "
-            f"this optimizer has {groups}"
-        )
-    model.load_state_dict(state["model"])
-    optimizer.load_state_dict(state["optimizer"])
-    if scheduler is not None:
-        scheduler.load_state_dict(state["scheduler"])
-    for name, value in state["history"].items():
-        setattr(history, name, value)
-    stopper.load_state_dict(state["early_stopping"])
-    if scaler is not None and state["grad_scaler"]:
-        scaler.load_state_dict(state["grad_scaler"])
-    checkpoint.set_rng_state(state["rng"], loader)
-    epoch: int = state["epoch"]
-    return epoch
-
-
-def _check_same_tensors(
-    where: str, saved: dict[str, torch.Tensor], current: dict[str, torch.Tensor]
-) -> None:
-    missing = sorted(current.keys() - saved.keys())
-    unexpected = sorted(saved.keys() - current.keys())
-    if missing or unexpected:
-        raise ValueError(
-            f"{where} does not fit this model: missing {missing[:5]}, unexpected {unexpected[:5]}"
-        )
-    for name, tensor in current.items():
-        if saved[name].shape != tensor.shape:
-            raise ValueError(
-                f"{where} does not fit this model: {name} has shape "
-                f"{tuple(saved[name].shape)} there, {tuple(tensor.shape)} here"
-            )
+# --- the article's loop, and the same in mixed precision (AMP) ---------------------------------
 
 
 def train_epoch(
@@ -662,7 +530,11 @@ def train_epoch(
 
 def _grad_scaler(amp: bool, model: nn.Module) -> torch.amp.GradScaler | None:
     """The gradient scaler of an ``amp`` run (``None`` without ``amp``): active on CUDA, where
-    float16 gradients can underflow; a pass-through elsewhere (bfloat16 has float32's range)."""
+    float16 gradients can underflow; a pass-through elsewhere (bfloat16 has float32's range).
+
+    Raises:
+        TypeError: if ``amp`` is not ``True`` or ``False``.
+    """
     if not isinstance(amp, bool):
         raise TypeError(f"amp must be True or False, got {amp!r}")
     if not amp:
@@ -718,26 +590,202 @@ def train_epoch_amp(
     return total_loss / batches
 
 
-def _check_fit(
-    epochs: int,
+def _train_one_epoch(
+    model: nn.Module,
     loader: Iterable[Any],
-    val_loader: Iterable[Any] | None,
-    max_grad_norm: float | None,
-    log_every: int | None,
-) -> None:
-    """fit's argument checks: a ValueError naming the argument and its value."""
-    _check_int("epochs", epochs, 1)
-    _check_loader("loader", loader)
-    if val_loader is not None:
-        _check_loader("val_loader", val_loader)
-    if max_grad_norm is not None and not (
-        isinstance(max_grad_norm, (int, float))
-        and max_grad_norm > 0
-        and math.isfinite(max_grad_norm)
-    ):
-        raise ValueError(f"max_grad_norm must be a finite number > 0, got {max_grad_norm!r}")
-    if log_every is not None:
-        _check_int("log_every", log_every, 1)
+    criterion: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scaler: torch.amp.GradScaler | None,
+    settings: _Settings,
+    *,
+    params: list[nn.Parameter],
+) -> float:
+    """One epoch of fit: :func:`train_epoch_amp` with a scaler (``amp=True``), else
+    :func:`train_epoch`; the mean batch loss of this process."""
+    if scaler is None:
+        return train_epoch(
+            model,
+            loader,
+            criterion,
+            optimizer,
+            settings.max_grad_norm,
+            settings.device,
+            params=params,
+        )
+    return train_epoch_amp(
+        model,
+        loader,
+        criterion,
+        optimizer,
+        scaler,
+        settings.max_grad_norm,
+        settings.device,
+        params=params,
+    )
+
+
+# --- early stopping -----------------------------------------------------------------------------
+
+
+class _EarlyStopping:
+    """The early-stopping state of a run: the lowest validation loss so far, its epoch and
+    weights, and how many epochs since then. Without a ``patience`` it never stops a run."""
+
+    def __init__(self, patience: int | None, restore_best: bool = True) -> None:
+        self.patience = patience
+        self.restore_best = restore_best
+        self.best: float | None = None
+        self.bad_epochs = 0
+        self.best_state: dict[str, torch.Tensor] | None = None
+
+    def update(self, model: nn.Module, history: History, epoch: int) -> None:
+        """Take the validation loss of ``epoch`` (the last in ``history``); when it has not
+        improved for ``patience`` epochs, record the stop in ``history`` and (with
+        ``restore_best``) load the best epoch's weights back into ``model``."""
+        if self.patience is None:
+            return
+        loss = history.val_loss[-1]
+        if self.best is None or loss < self.best:
+            self.best, self.bad_epochs = loss, 0
+            history.best_epoch = epoch
+            self.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            return
+        self.bad_epochs += 1
+        if self.bad_epochs >= self.patience:
+            history.stopped_epoch = epoch
+            history.stop_reason = (
+                f"early stopping after epoch {epoch}: the validation loss has not improved "
+                f"for {self.patience} epochs (best {self.best:.4f} at epoch {history.best_epoch})"
+            )
+            if self.restore_best and self.best_state is not None:
+                model.load_state_dict(self.best_state)
+
+    def state_dict(self) -> dict[str, Any]:
+        """What a checkpoint keeps of this state."""
+        return {"best": self.best, "bad_epochs": self.bad_epochs, "best_state": self.best_state}
+
+    def load_state_dict(self, state: dict[str, Any], /) -> None:
+        """Put back the state :meth:`state_dict` returned."""
+        self.best, self.bad_epochs = state["best"], state["bad_epochs"]
+        self.best_state = state["best_state"]
+
+
+# --- data-parallel training (torch.distributed) ------------------------------------------------
+
+
+@contextlib.contextmanager
+def _process_group(distributed: bool | None, device: torch.device | None) -> Iterator[_Ranks]:
+    """Join the default process group when data-parallel training is asked for (see
+    :func:`nnbasics.distributed.requested`), and end it afterwards if fit created it."""
+    ctx = _distributed.setup(device) if _distributed.requested(distributed) else None
+    try:
+        yield _Ranks(ctx)
+    finally:
+        if ctx is not None and ctx.owns_group:
+            torch.distributed.destroy_process_group()
+
+
+@dataclass(frozen=True)
+class _Ranks:
+    """The data-parallel side of a run (:mod:`nnbasics.distributed`). In a single process
+    (``ctx`` is ``None``) every method returns what it is given and does nothing else."""
+
+    ctx: _distributed.Context | None
+
+    @property
+    def main(self) -> bool:
+        """Whether this process prints and writes checkpoints (rank 0, or the only one)."""
+        return self.ctx is None or self.ctx.main
+
+    @property
+    def device(self) -> torch.device | None:
+        """This rank's device as the process group chose it (``None``: fit's own choice)."""
+        return None if self.ctx is None else self.ctx.device
+
+    def split(
+        self,
+        model: nn.Module,
+        loader: Iterable[Any],
+        val_loader: Iterable[Any] | None,
+        device: torch.device | None,
+    ) -> tuple[nn.Module, Iterable[Any], Iterable[Any] | None]:
+        """This rank's shares of the loaders and the module to train: ``model`` wrapped in
+        ``DistributedDataParallel``, which averages the gradients over the ranks."""
+        if self.ctx is None:
+            return model, loader, val_loader
+        loader = _distributed.shard(loader, self.ctx)
+        if val_loader is not None:
+            val_loader = _distributed.shard_for_evaluation(val_loader, self.ctx)
+        on_gpu = device is not None and device.type == "cuda"
+        trained = torch.nn.parallel.DistributedDataParallel(
+            model, device_ids=[device] if on_gpu else None
+        )
+        return trained, loader, val_loader
+
+    def set_epoch(self, loader: Iterable[Any], epoch: int) -> None:
+        """Give the ``DistributedSampler`` the epoch: a new shuffle every epoch."""
+        sampler = getattr(loader, "sampler", None)
+        if self.ctx is not None and isinstance(sampler, DistributedSampler):
+            sampler.set_epoch(epoch)
+
+    def mean(self, loss: float) -> float:
+        """The mean of the ranks' ``loss``."""
+        return loss if self.ctx is None else _distributed.mean(loss, self.ctx)
+
+    def combined(self, result: Evaluation) -> Evaluation:
+        """The evaluation of the whole validation set from each rank's share of it."""
+        if self.ctx is None:
+            return result
+        assert result.loss is not None
+        loss, correct, seen = _distributed.total(
+            [result.loss * result.samples, round(result.accuracy * result.samples), result.samples],
+            self.ctx,
+        )
+        return Evaluation(loss=loss / seen, accuracy=correct / seen, samples=round(seen))
+
+    def wait_for_main(self) -> None:
+        """Wait until every rank, rank 0 included, gets here."""
+        if self.ctx is not None:
+            torch.distributed.barrier()
+
+
+# --- progress bar and printed lines -------------------------------------------------------------
+
+
+class _Report:
+    """What a run shows after each epoch: the progress bar (``bar``, or ``None``) and, every
+    ``log_every`` epochs, the article's ``Epoch N, Loss: ...`` line, then why it stopped early.
+    Lines go through the bar when there is one, so that they do not break it."""
+
+    def __init__(self, bar: Any, log_every: int | None) -> None:
+        self.bar = bar
+        self.log_every = log_every
+        self.write = bar.write if bar is not None else print
+
+    def epoch_done(
+        self, epoch: int, train_loss: float, val: Evaluation | None, stop_reason: str | None
+    ) -> None:
+        """Advance the bar and print what is due after ``epoch`` (counted from 1)."""
+        if self.bar is not None:
+            self.bar.update()
+            self.bar.set_postfix(loss=f"{train_loss:.4f}")
+        if self.log_every is None:
+            return
+        if epoch % self.log_every == 0:
+            message = f"Epoch {epoch}, Loss: {train_loss:.4f}"
+            if val is not None:
+                message += f", Val Loss: {val.loss:.4f}, Val Acc: {val.accuracy:.4f}"
+            self.write(message)
+        if stop_reason is not None:
+            self.write(stop_reason)
+
+
+@contextlib.contextmanager
+def _reporting(settings: _Settings, start: int, main: bool) -> Iterator[_Report]:
+    """The run's :class:`_Report`, its bar closed however training ends; only the main rank
+    shows anything."""
+    with _progress_bar(settings.progress if main else False, settings.epochs, start) as bar:
+        yield _Report(bar, settings.log_every if main else None)
 
 
 @contextlib.contextmanager

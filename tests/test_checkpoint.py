@@ -175,6 +175,19 @@ def test_a_truncated_or_foreign_file_is_a_clear_error_and_is_not_overwritten(tmp
         ckpt.load(tmp_path / "missing.pt")
 
 
+def test_a_checkpoint_holds_its_keys_and_one_without_them_is_a_clear_error(tmp_path: Path):
+    path = tmp_path / "run.pt"
+    model, loader = _setup()
+    opt = torch.optim.AdamW(model.parameters())
+    fit(model, loader, tnn.CrossEntropyLoss(), opt, 1, checkpoint=path)
+    state = ckpt.load(path)
+    assert list(state) == ["format", *ckpt.KEYS]
+    del state["format"], state["rng"], state["history"]
+    ckpt.save(path, state)
+    with pytest.raises(ValueError, match=r"lacks the keys \['history', 'rng'\]"):
+        fit(model, loader, tnn.CrossEntropyLoss(), opt, 2, checkpoint=path, resume=True)
+
+
 class _Payload:
     """Unpickling this would create a file: what a malicious checkpoint could do."""
 
