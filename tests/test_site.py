@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from docsite import build, pages
+from docsite.browser import RAW_MATH_PATTERNS, site_pages, site_prefix
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = Path(__file__).parent / "article" / "seed.txt"
@@ -46,6 +47,8 @@ def _main_text(page: Path) -> str:
 
 
 def test_every_section_has_its_page_with_its_title(built_site: Path):
+    # the built pages are exactly the manifest's (tests/test_browser.py opens each of them)
+    assert site_pages(built_site) == sorted(p.url for p in pages.pages())
     for rel, title in PAGES:
         page = built_site / rel
         assert page.exists(), rel
@@ -92,14 +95,26 @@ def _external(url: str) -> bool:
     return bool(re.match(r"(?i)^(https?:)?//", url.strip()))
 
 
-def test_no_page_loads_anything_from_the_network(built_site: Path):
+# web fonts and CDNs, wherever their host is named (an inline script, a preconnect hint)
+_CDN_HOSTS = (
+    "fonts.googleapis.com",
+    "fonts.gstatic.com",
+    "cdn.jsdelivr.net",
+    "cdnjs.cloudflare.com",
+    "polyfill.io",
+)
+
+
+def test_no_page_or_stylesheet_names_a_resource_on_the_network(built_site: Path):
+    """No URL of another host in what the HTML and CSS load, and no web font or CDN host named
+    at all. That no request leaves 127.0.0.1 when a page runs (its scripts included) is
+    checked in Chromium (tests/test_browser.py, every page)."""
     offenders = []
     for page in _pages(built_site):
         doc = page.read_text(encoding="utf-8")
         for tag, attr, url in _RESOURCE.findall(doc):
             if _external(url) and not _is_link_only(doc, url):
                 offenders.append(f"{page.relative_to(built_site)}: <{tag} {attr}={url}>")
-        assert 'class="mermaid"' not in doc  # the bundle would fetch Mermaid from a CDN
     for css in built_site.rglob("*.css"):
         text = css.read_text(encoding="utf-8")
         for url in re.findall(r"url\(\s*['\"]?([^'\")]+)", text) + re.findall(
@@ -107,6 +122,9 @@ def test_no_page_loads_anything_from_the_network(built_site: Path):
         ):
             if _external(url):
                 offenders.append(f"{css.relative_to(built_site)}: {url}")
+    for path in list(_pages(built_site)) + list(built_site.rglob("*.css")):
+        text = path.read_text(encoding="utf-8")
+        offenders += [f"{path.relative_to(built_site)}: {h}" for h in _CDN_HOSTS if h in text]
     assert offenders == []
 
 
@@ -119,17 +137,25 @@ def _is_link_only(doc: str, url: str) -> bool:
     return False
 
 
-def test_no_web_fonts_or_cdn(built_site: Path):
-    for path in list(_pages(built_site)) + list(built_site.rglob("*.css")):
-        text = path.read_text(encoding="utf-8")
-        for host in (
-            "fonts.googleapis.com",
-            "fonts.gstatic.com",
-            "cdn.jsdelivr.net",
-            "cdnjs.cloudflare.com",
-            "polyfill.io",
-        ):
-            assert host not in text, f"{path}: {host}"
+def _raw_tex(doc: str) -> list[str]:
+    """TeX source a reader would see in a page's article (formulas the build did not render):
+    the text outside code, scripts and MathML, searched for docsite.browser's patterns."""
+    m = re.search(r"<article\b[^>]*>(.*)</article>", doc, re.S)
+    body = m.group(1) if m else doc
+    body = re.sub(r"<(pre|code|script|style|math)\b.*?</\1>", " ", body, flags=re.S)
+    text = html.unescape(re.sub(r"<[^>]+>", " ", body))
+    return [m.group(0)[:60] for p in RAW_MATH_PATTERNS if (m := re.search(p, text, re.M))]
+
+
+def test_a_raw_formula_is_caught():
+    doc = (
+        '<!doctype html><html lang="zh"><body><article><p>公式：$$\\frac{1}{2} x^2$$</p>'
+        "<pre><code>$HOME 不算</code></pre></article></body></html>"
+    )
+    found = _raw_tex(doc)
+    assert found and all("HOME" not in m for m in found)  # code blocks are not math
+    assert _raw_tex(doc.replace("$$", "")) == ["\\frac"]  # a bare command
+    assert _raw_tex(doc.replace("$$\\frac{1}{2} x^2$$", "x")) == []
 
 
 def test_math_is_rendered_to_mathml(built_site: Path):
@@ -143,23 +169,37 @@ def test_math_is_rendered_to_mathml(built_site: Path):
         for math in re.findall(r"<math\b.*?</math>", doc, flags=re.S):
             shown = re.sub(r"<[^>]*>", "", math)
             assert not re.search(r"\\[a-zA-Z]+|&amp;(?![a-zA-Z]+;)", shown), f"{page}: {shown}"
-        text = _main_text(page)
-        text = re.sub(r"<pre\b.*?</pre>|<code\b.*?</code>", " ", text, flags=re.S)
-        assert not re.search(r"\\\(|\\\[|\$\$|\$[^$\n]*\\[a-zA-Z]+", text), (
-            f"raw LaTeX left in {page}"
-        )
+        assert _raw_tex(doc) == [], f"raw LaTeX left in {page}"
     assert pages_with_math >= 7
 
 
-def test_search_index_is_segmented_chinese(built_site: Path):
-    index = json.loads((built_site / "search" / "search_index.json").read_text("utf-8"))
-    assert index["config"]["lang"] == ["zh"]
-    assert "\\u200b" in index["config"]["separator"]
+def _unsegmented(index: dict) -> list[str]:
+    """What shows that lunr would index whole lines, not words, in the search index."""
+    problems = []
+    if index["config"]["lang"] != ["zh"]:
+        problems.append(f"lang {index['config']['lang']}")
+    if "\\u200b" not in index["config"]["separator"]:
+        problems.append(f"separator {index['config']['separator']!r}")
     text = "\n".join(doc["title"] + " " + doc["text"] for doc in index["docs"])
     # jieba inserted zero-width spaces between words, so lunr indexes words, not whole lines
     # (the glossary's terms are single words: tests/test_glossary.py)
     for word in ("神经元", "学习率", "梯度消失", "反向传播"):
-        assert f"\u200b{word}\u200b" in text, word
+        if f"\u200b{word}\u200b" not in text:
+            problems.append(f"{word} is not a word of the index")
+    return problems
+
+
+def test_search_index_is_segmented_chinese(built_site: Path):
+    """The index Chinese search needs (that search then finds each term's page: in Chromium,
+    tests/test_browser.py)."""
+    index = json.loads((built_site / "search" / "search_index.json").read_text("utf-8"))
+    assert _unsegmented(index) == []
+    # the index as Material writes it without the site's segmentation is caught
+    index["config"]["separator"] = r"[\s\-]+"
+    for doc in index["docs"]:
+        doc["text"] = doc["text"].replace("\u200b", "")
+        doc["title"] = doc["title"].replace("\u200b", "")
+    assert len(_unsegmented(index)) == 5
 
 
 def _normalise(text: str) -> str:
@@ -303,8 +343,13 @@ def test_site_url_sitemap_repository_link_and_chinese_404(built_site: Path):
     home = (built_site / "index.html").read_text(encoding="utf-8")
     assert f'href="{config["repo_url"]}"' in home
     assert 'data-md-component="source"' not in home  # no call to api.github.com
+    # the 404 page (its lang: test_html_lang_is_chinese) is served at any unknown URL: its
+    # stylesheets, scripts and images are addressed from the site's root, so they load there
     not_found = (built_site / "404.html").read_text(encoding="utf-8")
-    assert "页面不存在" in not_found and '<html lang="zh"' in not_found
+    assert "页面不存在" in _main_text(built_site / "404.html")
+    prefix = site_prefix(ROOT / "mkdocs.yml")
+    assets = [url for _, _, url in _RESOURCE.findall(not_found) if not url.startswith("data:")]
+    assert assets and [url for url in assets if not url.startswith(prefix)] == []
 
 
 def test_properdocs_builds_the_same_pages(built_site: Path, tmp_path: Path):
