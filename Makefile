@@ -61,7 +61,7 @@ check: $(VENV)/.test
 
 ## make page PAGE=losses: one chapter's (or one page's: PAGE=losses/ctc) tests while writing it:
 ## its blocks (pytest-codeblocks and the plain-kernel page run), a build of that page alone (with
-## the home page), its site and browser checks, its terms (tests/conftest.py keeps its tests only)
+## the home page), its site and browser checks, its terms (conftest.py keeps its tests only)
 page: system-deps $(VENV)/.test
 	@test -n "$(PAGE)" || { echo "usage: make page PAGE=<name of a file in docs/, e.g. losses>"; exit 2; }
 	NNBASICS_PAGE=$(PAGE) $(PYTEST) $(XDIST) \

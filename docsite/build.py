@@ -4,7 +4,7 @@ The build reads the pages (``docs/``), ``mkdocs.yml``, the theme overrides, the 
 source is shown on the pages, its code draws the figures and runs the notebook), this package
 (the plugin), the pinned dependencies and the installed versions. A hash of all of them
 (:func:`inputs_key`) is written beside the built site (``site/.build-key``); the next build
-with the same key does nothing. The tests read the site from here (``tests/conftest.py``:
+with the same key does nothing. The tests read the site from here (``conftest.py``:
 ``built_site``), and CI deploys exactly this folder.
 
 Git history is an input too (each page shows its dates and change log), so the key includes

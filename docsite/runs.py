@@ -136,7 +136,7 @@ ISAS = ("avx512", "avx2", "default")
 THREADS = (1, 2)
 # the configuration the test command runs each page under (tests/test_docs.py), top to bottom in
 # a fresh interpreter; pytest-codeblocks runs every block again under this machine's own kernels
-# with one thread (tests/conftest.py), so both the instruction set and the thread count vary
+# with one thread (conftest.py), so both the instruction set and the thread count vary
 TEST_CONFIG = Config("default", 2)
 
 

@@ -1,4 +1,7 @@
-"""What the tests share: the built site, the page runs, the built distributions.
+"""What the tests share: the built site, the page runs, the built distributions; the tiers.
+
+At the repository's root, so that it applies to the docs blocks pytest-codeblocks collects from
+``docs/`` and ``README.md`` as much as to ``tests/``.
 
 Nothing starts when pytest collects: a test that needs the site asks for ``built_site``,
 which builds it (``docsite.build``: skipped when nothing the build reads has changed since
@@ -16,7 +19,9 @@ pytest-codeblocks and by ``page_runs``, and their prose), ``site`` (the built HT
 
 from __future__ import annotations
 
+import json
 import os
+import resource
 import subprocess
 import sys
 from collections.abc import Callable
@@ -27,7 +32,7 @@ from filelock import FileLock
 
 from docsite import build, runs
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent
 # One PyTorch (OpenMP) thread per process, here and in every process the tests start: a test run
 # runs several PyTorch processes at once (the pytest-xdist workers, a build, the page runs), and
 # with more threads than cores they spin against each other. The outputs must not depend on it.
@@ -96,7 +101,7 @@ def tier(item: pytest.Item) -> str:
 @pytest.hookimpl(tryfirst=True)  # before -m selects by the tiers given here
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Each test's tier as a marker (``pytest -m unit``), the docs blocks of pytest-codeblocks
-    included (this hook sees every item; a conftest's per-item hooks see only its folder's).
+    included.
     `make page`: only the tests of that page. The order: the one test that builds the site
     first (under pytest-xdist one worker builds while the others run the rest), the tests
     that read the site last."""
@@ -121,6 +126,74 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "builds_site: the test that builds the site (runs first: see conftest.py)"
     )
+
+
+# --- what each tier costs: CPU seconds per test (its own and its finished child processes'),
+# summed per tier at the end of the run and written to test-artifacts/tier-cpu.json ----------
+
+_CPU = "cpu_seconds"
+_started = pytest.StashKey[float]()
+_spent: dict[str, list[float]] = {}
+
+
+def _cpu_now() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _kind(item: pytest.Item) -> str:
+    """The tier, and for the docs tier what ran: a block in the test process
+    (pytest-codeblocks), a block's page run, or another test."""
+    name = next((m.name for m in item.iter_markers() if m.name in TIERS), "unit")
+    if name != "docs":
+        return name
+    if item.nodeid.startswith(("docs/", "README.md")):
+        return "docs: blocks in the test process"
+    return "docs: page runs" if _uses(item, "page_runs") else "docs: other"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    item.stash[_started] = _cpu_now()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> pytest.TestReport:
+    report: pytest.TestReport = yield
+    if call.when == "teardown" and _started in item.stash:
+        report.user_properties.append((_CPU, (_kind(item), _cpu_now() - item.stash[_started])))
+    return report
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Where the reports arrive (the controller, under pytest-xdist): add up the seconds."""
+    for name, value in report.user_properties:
+        if name == _CPU:
+            kind, seconds = value
+            _spent.setdefault(kind, []).append(seconds)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not _spent:
+        return
+    summary = {
+        kind: {
+            "tests": len(values),
+            "cpu_seconds": round(sum(values), 1),
+            "per_test": round(sum(values) / len(values), 3),
+        }
+        for kind, values in sorted(_spent.items())
+    }
+    terminalreporter.write_sep("-", "CPU seconds (tests and their finished child processes)")
+    for kind, row in summary.items():
+        terminalreporter.write_line(
+            f"{kind}: {row['cpu_seconds']:.0f} s in {row['tests']} tests "
+            f"({row['per_test']:.2f} s each)"
+        )
+    out = ROOT / "test-artifacts"
+    out.mkdir(exist_ok=True)
+    (out / "tier-cpu.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
 
 
 @pytest.fixture(scope="session")
