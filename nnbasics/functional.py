@@ -21,9 +21,9 @@ Gradients come from two places:
 
 Either way values *and* gradients can be checked against PyTorch: the repository's test kit
 (``testkit/ops.py``, not part of the installed package) registers each function with its
-PyTorch reference and sample inputs, and ``tests/test_ops.py`` compares them in float64 and float32 (``ctc_loss`` after a
-``log_softmax``, since PyTorch's own gradient with respect to ``log_probs`` is defined
-differently; see its docstring).
+PyTorch reference and sample inputs, and ``tests/test_ops.py`` compares them in float64 and
+float32 (``ctc_loss`` after a ``log_softmax``, since PyTorch's own gradient with respect to
+``log_probs`` is defined differently; see its docstring).
 """
 
 from __future__ import annotations
