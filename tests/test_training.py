@@ -3,7 +3,6 @@ import math
 import pytest
 import torch
 import torch.nn as nn
-from article_reference import article_run
 from torch.utils.data import DataLoader, TensorDataset
 
 from nnbasics.data import make_blobs, make_random_classification
@@ -18,6 +17,7 @@ from nnbasics.training import (
     set_seed,
     train_epoch,
 )
+from testkit.article import article_run
 
 
 def _blobs_loaders(seed=0):
