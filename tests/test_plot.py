@@ -189,7 +189,7 @@ def check_in_browser(site: Path, browser) -> list[str]:
     figure shows one image, of the palette's variant, at the column's width on the phone and
     at its natural size on the desktop; tapping the first figure of a page opens its enlarged
     copy over the whole window, larger than the figure, and tapping that closes it."""
-    from browser import serve, site_prefix
+    from docsite.browser import serve, site_prefix
 
     urls = [
         html.parent.relative_to(site).as_posix() + "/"
