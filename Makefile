@@ -43,7 +43,9 @@ system-deps:
 ## make test: every test, one command (what .ci/run and the workflow run), on every core
 ## (pytest-xdist). The site is built once, into site/, by the first test that needs it (or not
 ## at all when `make build` already built these inputs): CI deploys that folder.
-XDIST ?= -n auto
+## Two workers per core: about half of a test run is waiting (on Chromium, on torchrun's
+## ranks, on a build), and a second worker per core fills it.
+XDIST ?= -n $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) * 2 )))
 PYTEST := PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest
 test: system-deps $(VENV)/.test
 	$(PYTEST) $(XDIST) --codeblocks tests docs README.md $(PYTEST_ARGS)

@@ -10,7 +10,9 @@ then (or taken from the execution cache, ``docsite.runs.page_results``). Under
 pytest-xdist the workers share both through file locks.
 
 Every test is in one tier, a marker given here (:data:`TIERS`): ``unit`` (the package and the
-site machinery; no build, no page run), ``docs`` (the pages: their blocks, run by
+site machinery, in the test process; no build, no page run), ``processes`` (a test that
+declares it starts Python processes: torchrun, a run resumed in a fresh interpreter, a figure
+build), ``docs`` (the pages: their blocks, run by
 pytest-codeblocks and by ``page_runs``, and their prose), ``site`` (the built HTML),
 ``browser`` (the built site in Chromium), ``packaging`` (the wheel, the workflows, lint).
 ``make check`` runs the unit tier and the blocks of the pages changed since the last commit;
@@ -68,7 +70,7 @@ def _uses(item: pytest.Item, fixture: str) -> bool:
     return fixture in getattr(item, "fixturenames", ())
 
 
-TIERS = ("unit", "docs", "site", "browser", "packaging")
+TIERS = ("unit", "processes", "docs", "site", "browser", "packaging")
 # modules whose every test is in one tier; the others: by the fixtures a test uses
 _MODULE_TIERS = {
     "test_browser": "browser",
@@ -86,6 +88,8 @@ def tier(item: pytest.Item) -> str:
     """The tier of a test (see the module docstring)."""
     if item.nodeid.startswith(("docs/", "README.md")):  # a block, run by pytest-codeblocks
         return "docs"
+    if item.get_closest_marker("processes"):  # declared by the test: it starts processes
+        return "processes"
     if _uses(item, "built_site"):
         return "browser" if item.path.stem == "test_browser" else "site"
     module = _MODULE_TIERS.get(item.path.stem)

@@ -203,6 +203,7 @@ def _one_page_site(tmp_path: Path, page: str) -> None:
     (tmp_path / "mkdocs.yml").write_text("site_name: t\n", encoding="utf-8")
 
 
+@pytest.mark.processes
 def test_figures_are_cached_by_their_source(tmp_path: Path):
     """An unchanged figure is read back; a changed plot function redraws exactly its figure;
     a change elsewhere in the package redraws every figure."""
@@ -224,6 +225,7 @@ def test_figures_are_cached_by_their_source(tmp_path: Path):
     assert len(list((tmp_path / "cache").glob("*.svg"))) == 2  # earlier versions removed
 
 
+@pytest.mark.processes
 def test_a_figure_without_its_function_names_the_page_and_line(tmp_path: Path):
     _one_page_site(tmp_path, "# 图\n\n文字\n\n![没有这个图](figures/no-such-figure.svg)\n")
     with pytest.raises(AssertionError, match=r"index\.md:5: figures/no-such-figure\.svg needs"):
@@ -270,6 +272,7 @@ print("font:", plot.cjk_font(), "svg:", svg.lstrip().startswith("<?xml"))
 """
 
 
+@pytest.mark.processes
 def test_figures_draw_with_a_stale_font_cache(tmp_path: Path):
     """A font cache without the CJK fonts (written before they were installed) is mended."""
     env = dict(os.environ, MPLCONFIGDIR=str(tmp_path), PYTHONWARNINGS="default")
@@ -483,6 +486,7 @@ print(before is not after)
 """
 
 
+@pytest.mark.processes
 def test_serve_rebuilds_figures_from_the_package_on_disk():
     """`make serve` watches nnbasics/, and each rebuild draws with the code now on disk."""
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
@@ -506,6 +510,7 @@ except PluginError as error:  # mkdocs prints it as one line, "Error: ..."
 """
 
 
+@pytest.mark.processes
 def test_a_build_without_a_cjk_font_fails_with_one_line():
     out = _with_figures_hook(_NO_FONT)
     assert out.startswith("figures: no font with Chinese glyphs found"), out

@@ -65,6 +65,7 @@ def _run(tmp_path: Path, name: str, *args: object) -> dict:
     [(0, 0, 6, 3), (1, 2, 8, 2)],
     ids=["global-generator", "loader-generator-early-stopping"],
 )
+@pytest.mark.processes
 def test_a_resumed_run_in_a_new_process_equals_the_uninterrupted_run(
     tmp_path: Path, own_generator: int, patience: int, total: int, split: int
 ):

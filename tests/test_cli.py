@@ -84,6 +84,7 @@ def test_unavailable_device_is_exit_2(capsys):
     )
 
 
+@pytest.mark.processes
 def test_console_script_is_installed():
     """The entry point itself: the installed ``nnbasics`` script starts and prints its help
     (what it prints when training is tested in-process above)."""
@@ -125,6 +126,7 @@ def test_resume_without_checkpoint_or_with_a_missing_file_is_one_line(tmp_path, 
     assert err == f"nnbasics: error: checkpoint {str(missing)!r} does not exist\n"
 
 
+@pytest.mark.processes
 def test_train_under_torchrun_with_two_processes(tmp_path):
     """``python -m nnbasics`` (nnbasics/__main__.py) under torchrun: a subprocess by nature."""
     result = subprocess.run(

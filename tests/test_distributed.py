@@ -26,9 +26,13 @@ from torch.utils.data import DataLoader, IterableDataset, TensorDataset
 from nnbasics import distributed as ndist
 from nnbasics.training import fit
 
-pytestmark = pytest.mark.skipif(
-    not torch.distributed.is_available(), reason="this PyTorch has no torch.distributed"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not torch.distributed.is_available(), reason="this PyTorch has no torch.distributed"
+    ),
+    # the processes tier (conftest.py): most of these start torchrun's ranks
+    pytest.mark.processes,
+]
 
 # The same fit call on every rank: 64 samples, no shuffling, batch size argv[2] per rank,
 # a validation set, a cosine schedule and a checkpoint; rank r writes out-r.json, with the

@@ -55,6 +55,7 @@ def test_inline_and_display_math_keep_their_source_for_screen_readers():
     assert 'display="block"' in mathml.render_math(_block("x^2"))
 
 
+@pytest.mark.processes
 def test_an_unknown_macro_fails_the_build(tmp_path: Path):
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "index.md").write_text(

@@ -46,6 +46,7 @@ def test_below_refuses_a_bad_bound(bound):
         below(1.0, bound)
 
 
+@pytest.mark.processes
 def test_blocks_can_run_with_another_instruction_set():
     """The docs tests rerun every block with ATEN_CPU_CAPABILITY=default: it must take effect."""
     fence = markdown.Fence(
